@@ -1,0 +1,90 @@
+"""The factory sales portal: application factory."""
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as settings, database  # noqa: F401  (database registers engine events)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` (tests, embedding) wins over environment and instance/config.py."""
+    import os
+
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    settings.load(app, config)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from . import errors, security
+    from .auth.access import enforce_login
+
+    errors.register(app)
+    app.before_request(enforce_login)
+    app.after_request(security.add_headers)
+
+    from . import cli
+
+    cli.register(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (tables known to Alembic and create_all)
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from .auth import services as auth_services
+
+    login_manager.user_loader(auth_services.load_user)
+    login_manager.unauthorized_handler(auth_services.unauthorized)
+    login_manager.session_protection = None  # sessions are server-side rows; see auth.services
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .home import bp as home_bp
+    from .myportal import bp as myportal_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(home_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(myportal_bp, url_prefix="/my")
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+
+    from .i18n import HTML_LANG
+    from .models import CompanySettings
+    from .extensions import db
+
+    @app.context_processor
+    def inject():
+        locale = str(get_locale() or "zh")
+        return {
+            "locale": locale,
+            "html_lang": HTML_LANG.get(locale, "zh-CN"),
+            "company": lambda: db.session.get(CompanySettings, 1),
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else ""

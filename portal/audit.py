@@ -1,0 +1,57 @@
+"""Writing the audit trail. Services call these inside their transaction; nothing commits here."""
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import enum
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from .extensions import db
+from .models import AuditLog
+
+
+def _jsonable(value):
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def apply_changes(obj, values: dict, *, secret: tuple[str, ...] = ()) -> dict:
+    """Set attributes on `obj` from `values`; return {field: [old, new]} for those that changed.
+
+    Fields named in `secret` are recorded as changed without their values.
+    """
+    changes = {}
+    for field, new in values.items():
+        old = getattr(obj, field)
+        if old != new:
+            setattr(obj, field, new)
+            changes[field] = ["***", "***"] if field in secret else [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def record(action: str, entity=None, *, summary: str | None = None, changes: dict | None = None,
+           user=None) -> AuditLog:
+    """Add one audit row for `action` on `entity` by `user` (default: the current user)."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user
+    entry = AuditLog(
+        user_id=getattr(user, "id", None),
+        username=getattr(user, "username", None),
+        action=action,
+        entity_type=type(entity).__name__ if entity is not None else None,
+        entity_id=getattr(entity, "id", None),
+        summary=(summary or "")[:500] or None,
+        changes={k: [_jsonable(v[0]), _jsonable(v[1])] for k, v in changes.items()} if changes else None,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(entry)
+    return entry

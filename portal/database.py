@@ -1,0 +1,54 @@
+"""Engine tuning: SQLite pragmas and explicit BEGIN, so concurrent writers queue instead of failing.
+
+pysqlite's own transaction handling begins lazily before the first write. A request that reads
+first and writes later then holds a stale WAL snapshot and fails with SQLITE_BUSY_SNAPSHOT when
+another writer committed in between; the busy timeout cannot help it. We switch pysqlite to
+autocommit and emit BEGIN ourselves: BEGIN IMMEDIATE for requests that change state (POST and
+friends) and for code that asks for it with `write_transaction()`, plain BEGIN for reads.
+Writers then wait their turn on the busy timeout, and readers never wait (WAL).
+"""
+import contextlib
+import contextvars
+import sqlite3
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 15000
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
+
+
+@contextlib.contextmanager
+def write_transaction():
+    """Make transactions begun inside the block take SQLite's write lock at once (CLI, jobs)."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def _wants_write_lock() -> bool:
+    if _write_intent.get():
+        return True
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, _record):
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(conn):
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")

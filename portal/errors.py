@@ -1,0 +1,62 @@
+"""Error pages in the user's language, for full pages and htmx requests alike."""
+import logging
+
+from flask import current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Reload the page and try again.")),
+    404: (_l("Page not found"), _l("This page does not exist, or you may not see it.")),
+    405: (_l("Not allowed"), _l("This action cannot be done this way.")),
+    413: (_l("File too large"), _l("The upload is larger than the limit of %(mb)s MB.")),
+    422: (_l("Invalid input"), _l("Some values were not accepted. Correct them and try again.")),
+    429: (_l("Too many attempts"), _l("Too many requests in a short time. Wait a few minutes and try again.")),
+    500: (_l("Something went wrong"), _l("The server could not complete the request. Nothing was saved. Try again; if it happens again, tell the administrator.")),
+    503: (_l("Busy, try again"), _l("The database is busy or restarting. Nothing was saved. Wait a moment and try again.")),
+}
+
+
+def error_page(code: int, detail=None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    if code == 413:
+        message = message % {"mb": current_app.config["UPLOAD_MAX_BYTES"] // 1048576}
+    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+
+
+def register(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        log.warning("CSRF refused: %s %s (%s)", request.method, request.path, error.description)
+        return error_page(400, _l("The form has expired or was not sent from this site. Reload the page and try again."))
+
+    @app.errorhandler(429)
+    def too_many(error):
+        log.warning("rate limit hit: %s %s from %s", request.method, request.path, request.remote_addr)
+        if request.endpoint == "auth.login":
+            return error_page(429, _l("Too many failed sign-in attempts. Wait 15 minutes and try again, or ask the administrator."))
+        return error_page(429)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error):
+        db.session.rollback()
+        log.error("database error on %s %s: %s", request.method, request.path, error)
+        return error_page(503)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if error.code in MESSAGES:
+            return error_page(error.code)
+        return error
+
+    @app.errorhandler(Exception)
+    def internal_error(error):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_page(500)

@@ -1,0 +1,15 @@
+"""Language and time zone selection."""
+from flask import session
+from flask_login import current_user
+
+from .models import LOCALES
+
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
+
+
+def select_locale() -> str:
+    """The user's stored choice; before login, the choice made on the login page; else Chinese."""
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    chosen = session.get("lang")
+    return chosen if chosen in LOCALES else "zh"

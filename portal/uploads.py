@@ -1,0 +1,53 @@
+"""Checking and storing uploaded files: size cap, real type from the content, private storage."""
+import io
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg"}
+Image.MAX_IMAGE_PIXELS = 40_000_000  # refuse decompression bombs
+
+
+class UploadError(ValueError):
+    """An upload that is refused; the message is for the user."""
+
+
+def read_limited(file_storage, max_bytes: int | None = None) -> bytes:
+    """The upload's bytes, or UploadError when empty or larger than the cap."""
+    max_bytes = max_bytes or current_app.config["UPLOAD_MAX_BYTES"]
+    data = file_storage.stream.read(max_bytes + 1)
+    if not data:
+        raise UploadError(_("The file is empty."))
+    if len(data) > max_bytes:
+        raise UploadError(_("The file is larger than %(mb)s MB.", mb=round(max_bytes / 1048576, 1)))
+    return data
+
+
+def check_image(file_storage, max_bytes: int | None = None) -> tuple[bytes, str]:
+    """(bytes, extension) of a real PNG or JPEG image, whatever its name says."""
+    data = read_limited(file_storage, max_bytes)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UploadError(_("The file is not a PNG or JPEG image.")) from None
+    if fmt not in IMAGE_FORMATS:
+        raise UploadError(_("The file is not a PNG or JPEG image."))
+    return data, IMAGE_FORMATS[fmt]
+
+
+def store(data: bytes, folder: str, extension: str) -> str:
+    """Write `data` under instance/uploads/<folder>/ with a generated name; return the name."""
+    directory = Path(current_app.instance_path) / "uploads" / folder
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.{extension}"
+    (directory / name).write_bytes(data)
+    return name
+
+
+def path_of(folder: str, name: str) -> Path:
+    return Path(current_app.instance_path) / "uploads" / folder / name

@@ -1,0 +1,31 @@
+"""View helpers shared by every area: page-or-fragment rendering, safe redirects."""
+from urllib.parse import urlsplit
+
+from flask import make_response, redirect, render_template, request
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(template: str, fragment: str | None = None, status: int = 200, **context):
+    """Full page for a normal request, only `fragment` for an htmx request; always Vary: HX-Request."""
+    name = fragment if fragment and is_htmx() and not request.headers.get("HX-Boosted") else template
+    response = make_response(render_template(name, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def see_other(location: str):
+    """Redirect after a successful POST (303, so the browser follows with GET)."""
+    return redirect(location, code=303)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default` (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
+        return default
+    return target
