@@ -1,0 +1,49 @@
+# The two commands a new machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run serve test install install-test system-deps-run system-deps-test translations i18n bench clean
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+## production-style server (put it behind the intranet's reverse proxy; see docs/deployment.md)
+serve: install
+	$(BIN)/flask db upgrade
+	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} --access-logfile - wsgi:app
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: system-deps-run $(VENV)/.installed translations
+install-test: system-deps-test $(VENV)/.installed translations
+
+system-deps-run:
+	@scripts/system-deps.sh run
+system-deps-test:
+	@scripts/system-deps.sh test
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --statistics -d portal/translations 2>&1 | grep -v "^compiling" || true
+
+## after changing user-facing strings: extract, merge into both catalogs, then translate zh
+i18n: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o portal/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/fill_english.py portal/translations/en/LC_MESSAGES/messages.po
+
+bench: install-test
+	$(BIN)/python -m pytest tests/bench -p no:cacheprovider -s
+
+clean:
+	rm -rf $(VENV) .pytest_cache
