@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -24,6 +25,7 @@ def register(app) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet (make run).")
 def seed_demo(if_empty: bool) -> None:
     """Load the demo accounts and data (idempotent). Never on a production database."""
@@ -39,6 +41,7 @@ def seed_demo(if_empty: bool) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--customer", "customer_code", help="Customer code, for portal users.")
@@ -69,6 +72,7 @@ def _sha256(path: Path) -> str:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("target", type=click.Path(file_okay=False, path_type=Path))
 def backup(target: Path) -> None:
     """Copy the database (consistent, while the portal runs) and the instance files into TARGET."""

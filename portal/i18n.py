@@ -1,5 +1,5 @@
 """Language and time zone selection."""
-from flask import session
+from flask import has_request_context, session
 from flask_login import current_user
 
 from .models import LOCALES
@@ -9,6 +9,8 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
 def select_locale() -> str:
     """The user's stored choice; before login, the choice made on the login page; else Chinese."""
+    if not has_request_context():
+        return "zh"  # commands and jobs
     if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
         return current_user.locale
     chosen = session.get("lang")

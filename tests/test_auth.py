@@ -163,19 +163,17 @@ def test_password_change_needs_the_current_password(client, login_as):
     assert "当前密码不正确" in response.get_data(as_text=True)
 
 
-def test_passwords_are_argon2id_hashes_with_strong_default_parameters(app, make_user):
-    from portal.config import load  # noqa: F401  (the defaults live there)
+def test_passwords_are_argon2id_hashes_with_strong_default_parameters(app, make_user, monkeypatch, tmp_path):
+    from flask import Flask
+
+    from portal.config import load
 
     user = make_user("sales")
     with app.app_context():
         stored = db.session.get(User, user.id).password_hash
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    from flask import Flask
-
-    probe = Flask("probe", instance_path=app.instance_path)
-    import os
-
-    os.environ.setdefault("PORTAL_SECRET_KEY", "x")
+    monkeypatch.setenv("PORTAL_SECRET_KEY", "x")
+    probe = Flask("probe", instance_path=str(tmp_path))
     load(probe, None)
     params = probe.config["PASSWORD_HASH_PARAMS"]
     assert params["memory_cost"] >= 65536 and params["time_cost"] >= 3
