@@ -61,11 +61,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
+    from .customers import bp as customers_bp
     from .home import bp as home_bp
     from .myportal import bp as myportal_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(customers_bp, url_prefix="/customers")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(myportal_bp, url_prefix="/my")
 
@@ -86,5 +88,8 @@ def _register_template_helpers(app: Flask) -> None:
             "company": lambda: db.session.get(CompanySettings, 1),
         }
 
+    from .audit import action_label, entity_label
+
+    app.jinja_env.globals.update(action_label=action_label, entity_label=entity_label)
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else ""

@@ -6,10 +6,31 @@ import decimal
 import enum
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .extensions import db
 from .models import AuditLog
+
+
+ACTION_LABELS = {
+    "login": _l("signed in"), "logout": _l("signed out"), "login_failed": _l("failed sign-in"),
+    "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "import": _l("imported"),
+    "export": _l("exported"), "reassign": _l("reassigned"), "password_changed": _l("changed password"),
+    "password_reset": _l("password reset"),
+}
+ENTITY_LABELS = {
+    "User": _l("user"), "Customer": _l("customer"), "Contact": _l("contact"), "ContactLog": _l("contact log"),
+    "CompanySettings": _l("company settings"),
+}
+
+
+def action_label(action: str | None) -> str:
+    return str(ACTION_LABELS.get(action, action or ""))
+
+
+def entity_label(entity_type: str | None) -> str:
+    return str(ENTITY_LABELS.get(entity_type, entity_type or ""))
 
 
 def _jsonable(value):
@@ -39,8 +60,8 @@ def apply_changes(obj, values: dict, *, secret: tuple[str, ...] = ()) -> dict:
 
 
 def record(action: str, entity=None, *, summary: str | None = None, changes: dict | None = None,
-           user=None) -> AuditLog:
-    """Add one audit row for `action` on `entity` by `user` (default: the current user)."""
+           user=None, parent=None) -> AuditLog:
+    """Add one audit row for `action` on `entity` (part of `parent`) by `user` (default: the current user)."""
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user
     entry = AuditLog(
@@ -49,9 +70,22 @@ def record(action: str, entity=None, *, summary: str | None = None, changes: dic
         action=action,
         entity_type=type(entity).__name__ if entity is not None else None,
         entity_id=getattr(entity, "id", None),
+        parent_type=type(parent).__name__ if parent is not None else None,
+        parent_id=getattr(parent, "id", None),
         summary=(summary or "")[:500] or None,
         changes={k: [_jsonable(v[0]), _jsonable(v[1])] for k, v in changes.items()} if changes else None,
         ip=request.remote_addr if has_request_context() else None,
     )
     db.session.add(entry)
     return entry
+
+
+def history(entity):
+    """A record's trail: its own rows and those of its parts, newest first."""
+    from sqlalchemy import and_, or_, select
+
+    kind, key = type(entity).__name__, entity.id
+    return (select(AuditLog)
+            .where(or_(and_(AuditLog.entity_type == kind, AuditLog.entity_id == key),
+                       and_(AuditLog.parent_type == kind, AuditLog.parent_id == key)))
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc()))

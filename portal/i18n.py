@@ -15,3 +15,19 @@ def select_locale() -> str:
         return current_user.locale
     chosen = session.get("lang")
     return chosen if chosen in LOCALES else "zh"
+
+
+def local_zone():
+    """The site's time zone (Asia/Shanghai unless PORTAL_TIMEZONE says otherwise)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today():
+    """Today's date where the factory is, whatever the server's clock zone."""
+    from datetime import datetime
+
+    return datetime.now(local_zone()).date()

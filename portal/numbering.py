@@ -36,11 +36,31 @@ def next_value(kind: str, year: int = 0) -> int:
 
 def next_number(kind: str, year: int | None = None) -> str:
     """The next formatted number of `kind`, e.g. C00001 or DY2026-0001."""
+    yearly = FORMATS[kind][2]
+    if yearly and year is None:
+        raise ValueError("a yearly sequence needs the year")
+    return format_value(kind, next_value(kind, year if yearly else 0), year)
+
+
+def reserve(kind: str, count: int, year: int = 0) -> range:
+    """Take `count` consecutive values at once (bulk imports); same locking as next_value."""
+    if count < 1:
+        return range(0)
+    dialect = db.session.get_bind().dialect.name
+    module = {"postgresql": postgresql, "sqlite": sqlite}[dialect]
+    stmt = (
+        module.insert(Sequence)
+        .values(kind=kind, year=year, last_value=count)
+        .on_conflict_do_update(
+            index_elements=[Sequence.kind, Sequence.year],
+            set_={"last_value": Sequence.last_value + count},
+        )
+        .returning(Sequence.last_value)
+    )
+    last = db.session.execute(stmt).scalar_one()
+    return range(last - count + 1, last + 1)
+
+
+def format_value(kind: str, value: int, year: int | None = None) -> str:
     prefix, digits, yearly = FORMATS[kind]
-    if yearly:
-        if year is None:
-            raise ValueError("a yearly sequence needs the year")
-        value = next_value(kind, year)
-        return f"{prefix}{year}-{value:0{digits}d}"
-    value = next_value(kind, 0)
-    return f"{prefix}{value:0{digits}d}"
+    return f"{prefix}{year}-{value:0{digits}d}" if yearly else f"{prefix}{value:0{digits}d}"

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import Customer, User
+from portal.models import Contact, ContactLog, Customer, User
 from tests.conftest import login
 
 
@@ -24,12 +24,28 @@ def test_seed_demo_is_idempotent_and_accounts_land_on_their_pages(app):
         buyer1 = db.session.scalar(select(User).where(User.username == "buyer1"))
         buyer2 = db.session.scalar(select(User).where(User.username == "buyer2"))
         assert buyer1.customer_id != buyer2.customer_id and buyer1.locale == "en"
+        sales = {u.username: u.id for u in db.session.scalars(select(User).where(User.role == "sales"))}
         owners = set(db.session.scalars(select(Customer.owner_id)))
-        assert len(owners) == 2
+        assert owners - {None} == {sales["sales1"], sales["sales2"]}
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 40
+        assert db.session.scalar(select(func.count()).select_from(Contact)) >= 40
+        assert db.session.scalar(select(func.count()).select_from(ContactLog)) > 0
+        foreign = db.session.scalar(select(func.count()).select_from(Customer).where(Customer.country != "CN"))
+        assert 5 <= foreign <= 20
     for name, landing in [("admin", "/"), ("manager", "/"), ("sales1", "/"), ("service", "/"), ("buyer1", "/my/")]:
         client = app.test_client()
         assert login(client, name, "demo1234").headers["Location"] == landing
         assert client.get(landing).status_code == 200
+
+
+def test_seed_demo_customers_option_adds_up_to_n(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo", "--customers", "120"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo", "--customers", "120"]).exit_code == 0
+    with app.app_context():
+        names = db.session.scalars(select(Customer.name_key)).all()
+        codes = db.session.scalars(select(Customer.code)).all()
+    assert len(names) == 120 and len(set(names)) == 120 and len(set(codes)) == 120
 
 
 def test_seed_demo_if_empty_leaves_a_real_site_alone(app, make_user):

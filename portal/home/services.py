@@ -3,21 +3,28 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from ..customers import services as customer_services
+from ..customers.access import visible_customers
 from ..extensions import db
+from ..i18n import local_today
 from ..models import AuditLog, Customer, Role, User
 
 
 def my_day(user: User) -> dict:
     """The figures and lists of the user's start page."""
-    day = {"recent": db.session.scalars(
-        select(AuditLog).where(AuditLog.user_id == user.id, AuditLog.action.not_in(("login", "logout")))
-        .order_by(AuditLog.at.desc()).limit(8)).all()}
-    if user.role == Role.SALES.value:
-        day["my_customers"] = db.session.scalar(
-            select(func.count()).select_from(Customer).where(Customer.owner_id == user.id))
+    today = local_today()
+    day = {
+        "now": datetime.now(timezone.utc),
+        "today": today,
+        "recent": db.session.scalars(
+            select(AuditLog).where(AuditLog.user_id == user.id, AuditLog.action.not_in(("login", "logout")))
+            .order_by(AuditLog.at.desc()).limit(8)).all(),
+        "customers": db.session.scalar(
+            visible_customers(user).with_only_columns(func.count(Customer.id)).order_by(None)),
+    }
+    if user.role in (Role.SALES.value, Role.MANAGER.value, Role.ADMIN.value):
+        day["next_steps"] = customer_services.due_next_steps(user, today)
     if user.role in (Role.ADMIN.value, Role.MANAGER.value):
-        day["customers"] = db.session.scalar(select(func.count()).select_from(Customer))
         day["users_by_role"] = dict(db.session.execute(
             select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)).all())
-    day["now"] = datetime.now(timezone.utc)
     return day

@@ -12,7 +12,10 @@ from .base import UtcDateTime, utcnow
 
 class AuditLog(db.Model):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_log_entity", "entity_type", "entity_id"),
+        Index("ix_audit_log_parent", "parent_type", "parent_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
@@ -21,6 +24,9 @@ class AuditLog(db.Model):
     action: Mapped[str] = mapped_column(String(40), index=True)
     entity_type: Mapped[str | None] = mapped_column(String(40))
     entity_id: Mapped[int | None]
+    # The record this one belongs to (a contact's customer, an item's order), for its history page.
+    parent_type: Mapped[str | None] = mapped_column(String(40))
+    parent_id: Mapped[int | None]
     summary: Mapped[str | None] = mapped_column(String(500))
     changes: Mapped[dict | None] = mapped_column(JSON)  # {field: [old, new]}
     ip: Mapped[str | None] = mapped_column(String(64))

@@ -1,28 +1,94 @@
-"""Customer companies. Minimal here; the customer archive completes the record."""
+"""The customer archive (客户档案): companies, their contacts, and the contact log."""
 from __future__ import annotations
 
-from datetime import datetime
+import enum
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UtcDateTime, utcnow
+from .base import Money, UtcDateTime, utcnow
+
+
+class Grade(str, enum.Enum):
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class CustomerStatus(str, enum.Enum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    BLACKLISTED = "blacklisted"
+
+
+class Source(str, enum.Enum):
+    EXHIBITION = "exhibition"
+    B2B = "b2b"
+    REFERRAL = "referral"
+    COLD_VISIT = "cold_visit"
+    PHONE = "phone"
+    WEBSITE = "website"
+    OTHER = "other"
+
+
+class LogKind(str, enum.Enum):
+    VISIT = "visit"
+    CALL = "call"
+    EMAIL = "email"
+    WECHAT = "wechat"
+    EXHIBITION = "exhibition"
+
+
+CURRENCIES = ("CNY", "USD", "EUR")
 
 
 class Customer(db.Model):
     __tablename__ = "customers"
+    __table_args__ = (
+        Index("ix_customers_owner_name", "owner_id", "name"),
+        Index("ix_customers_updated", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     name_en: Mapped[str | None] = mapped_column(String(200))
-    country: Mapped[str | None] = mapped_column(String(2))  # ISO 3166-1 alpha-2; CN for domestic
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)  # normalised, for duplicates
+    credit_code: Mapped[str | None] = mapped_column(String(18), index=True)  # 统一社会信用代码
+    company_no: Mapped[str | None] = mapped_column(String(40))  # foreign company number
+    legal_rep: Mapped[str | None] = mapped_column(String(60))
+    address: Mapped[str | None] = mapped_column(String(300))
+    province: Mapped[str | None] = mapped_column(String(40))
+    city: Mapped[str | None] = mapped_column(String(60))
+    country: Mapped[str | None] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2; CN domestic
+    port: Mapped[str | None] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(60))
+    grade: Mapped[str] = mapped_column(String(1), default=Grade.C.value, index=True)
+    source: Mapped[str | None] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=CustomerStatus.PROSPECT.value, index=True)
+    credit_limit: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    payment_terms: Mapped[str | None] = mapped_column(String(200))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     owner: Mapped["User | None"] = relationship(foreign_keys=[owner_id])  # noqa: F821
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", cascade="all, delete-orphan",
+        order_by="(Contact.is_primary.desc(), Contact.id)")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def is_foreign(self) -> bool:
@@ -32,3 +98,45 @@ class Customer(db.Model):
         if locale == "en" and self.name_en:
             return self.name_en
         return self.name
+
+
+class Contact(db.Model):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60), index=True)
+    title: Mapped[str | None] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(40), index=True)
+    mobile: Mapped[str | None] = mapped_column(String(40), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    wechat: Mapped[str | None] = mapped_column(String(60))
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+
+class ContactLog(db.Model):
+    """One contact with a customer (拜访记录): the material of the salesperson's daily report."""
+
+    __tablename__ = "contact_logs"
+    __table_args__ = (
+        Index("ix_contact_logs_customer_at", "customer_id", "at"),
+        Index("ix_contact_logs_user_next", "user_id", "next_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    summary: Mapped[str] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(String(300))
+    next_date: Mapped[date | None] = mapped_column(Date)
+    done: Mapped[bool] = mapped_column(default=False)  # the next step has been taken care of
+
+    customer: Mapped[Customer] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    user: Mapped["User | None"] = relationship()  # noqa: F821

@@ -15,18 +15,8 @@ from portal.models import User
 LOGIN_URL = re.compile(r"/login(\?.*)?$")
 
 
-# Chromium asks every new origin for /favicon.ico; the app has none, so the first page of a run logs
-# "Failed to load resource: ... 404" for it. That known app problem is pinned by the xfail test
-# test_the_site_has_a_favicon below and kept out of the other tests' console checks.
-FAVICON_404 = re.compile(r"status of 404 .*\[[^\]]*/favicon\.ico\]$")
-
-
-def real_console_errors(page):
-    return [e for e in page.console_errors if not FAVICON_404.search(e)]
-
-
 def assert_no_console_errors(page):
-    errors = real_console_errors(page)
+    errors = page.console_errors
     assert errors == [], "browser console errors:\n" + "\n".join(errors)
 
 
@@ -179,11 +169,6 @@ def test_sign_out_returns_to_login_and_protects_the_start_page(page, make_user, 
     assert_no_console_errors(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "App bug: no favicon. base.html has no <link rel=icon> and /favicon.ico is 404, so Chromium logs "
-    "'Failed to load resource: 404' in the console on the first visit. Fix: add e.g. static/img/favicon.svg "
-    "and <link rel=\"icon\" href=\"{{ url_for('static', filename='img/favicon.svg') }}\"> in base.html "
-    "(or serve /favicon.ico)."))
 def test_the_site_has_a_favicon(page):
     page.goto("/login")
     icon = page.locator("link[rel~=icon]")
@@ -192,11 +177,6 @@ def test_the_site_has_a_favicon(page):
     assert response.status == 200, f"{href} answered {response.status}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "App bug: templates/myportal/index.html renders _('Your contact at %(company)s') with company='' "
-    "while no company settings exist (fresh install, until an admin saves /admin/settings), so the "
-    "customer sees '您在的联系人' / 'Your contact at'. Fix: fall back to the portal name or use a "
-    "separate string such as _('Your contact') when the company has no name."))
 def test_customer_contact_heading_reads_well_without_company_settings(page, make_customer, make_user, sign_in):
     customer = make_customer()
     sign_in(page, make_user("customer", customer=customer))

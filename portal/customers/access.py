@@ -1,0 +1,45 @@
+"""Who sees which customers. Every customer list, search, export, detail and edit starts here."""
+from flask import abort
+from sqlalchemy import Select, false, select
+
+from ..extensions import db
+from ..models import Customer, Role, User
+
+SEE_ALL = (Role.ADMIN.value, Role.MANAGER.value, Role.SERVICE.value)
+EDIT_ALL = (Role.ADMIN.value, Role.MANAGER.value)
+
+
+def visible_customers(user: User) -> Select:
+    """The customers `user` may see: salespeople their own, managers, admins and service all."""
+    stmt = select(Customer)
+    if user.role in SEE_ALL:
+        return stmt
+    if user.role == Role.SALES.value:
+        return stmt.where(Customer.owner_id == user.id)
+    return stmt.where(false())
+
+
+def get_customer_or_404(customer_id: int, user: User) -> Customer:
+    """A customer in `user`'s scope, or 404 (whether it does not exist or is someone else's)."""
+    customer = db.session.scalar(visible_customers(user).where(Customer.id == customer_id))
+    if customer is None:
+        abort(404)
+    return customer
+
+
+def can_edit(user: User, customer: Customer) -> bool:
+    """Managers and admins edit all; a salesperson their own; service staff read only."""
+    if user.role in EDIT_ALL:
+        return True
+    return user.role == Role.SALES.value and customer.owner_id == user.id
+
+
+def get_editable_customer_or_404(customer_id: int, user: User) -> Customer:
+    customer = get_customer_or_404(customer_id, user)
+    if not can_edit(user, customer):
+        abort(404)
+    return customer
+
+
+def can_reassign(user: User) -> bool:
+    return user.role in EDIT_ALL

@@ -1,0 +1,330 @@
+"""Rules of the customer archive: validation, duplicates, changes, contacts, the contact log."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from .. import audit, numbering
+from ..extensions import db
+from ..models import CURRENCIES, Contact, ContactLog, Customer, CustomerStatus, Grade, LogKind, Role, Source, User
+from .access import visible_customers
+
+# GB 32100-2015: 18 characters from this alphabet; the last is a check character.
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+CREDIT_RE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+
+
+class CustomerError(ValueError):
+    """Refused input: {field: message} for the form (field "" for the whole form)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class ConflictError(CustomerError):
+    """Someone else saved the record since it was opened; `changed` names what they changed."""
+
+    def __init__(self, changed: list[str]):
+        super().__init__({"": _("Someone else saved this customer while you were editing it. "
+                                "Changed meanwhile: %(fields)s. Reload and apply your change again.",
+                                fields=", ".join(changed) or "-")})
+        self.changed = changed
+
+
+def credit_code_valid(code: str) -> bool:
+    """True when `code` is a well-formed unified social credit code with the right check character."""
+    if not CREDIT_RE.match(code or ""):
+        return False
+    total = sum(CREDIT_ALPHABET.index(ch) * w for ch, w in zip(code[:17], CREDIT_WEIGHTS))
+    return CREDIT_ALPHABET[(31 - total % 31) % 31] == code[17]
+
+
+def normalise(text: str | None) -> str:
+    """Full-width to half-width (NFKC), trimmed, inner white space collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def name_key(name: str | None) -> str:
+    """The duplicate-detection key of a company name: NFKC, case-folded, no white space."""
+    return "".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+TEXT_FIELDS = ("name", "name_en", "company_no", "legal_rep", "address", "province", "city", "port",
+               "phone", "email", "website", "industry", "payment_terms")
+
+
+def clean(data: dict) -> dict:
+    """Normalised values of a customer form; CustomerError lists every problem at once."""
+    values = {field: normalise(data.get(field)) or None for field in TEXT_FIELDS}
+    values["notes"] = (data.get("notes") or "").replace("\r\n", "\n").strip() or None
+    errors = {}
+    if not values["name"]:
+        errors["name"] = _("The company name is required.")
+    credit = normalise(data.get("credit_code")).upper().replace(" ", "") or None
+    if credit and not credit_code_valid(credit):
+        errors["credit_code"] = _("This is not a valid unified social credit code (18 characters with a check character).")
+    values["credit_code"] = credit
+    country = normalise(data.get("country")).upper() or None
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        errors["country"] = _("Use the two-letter country code, e.g. CN, US, DE.")
+    values["country"] = country
+    for field, allowed, message in (
+        ("grade", [g.value for g in Grade], _("Choose a grade A, B, C or D.")),
+        ("status", [s.value for s in CustomerStatus], _("Choose a status.")),
+        ("currency", list(CURRENCIES), _("Choose a currency.")),
+    ):
+        value = (data.get(field) or "").strip()
+        if value not in allowed:
+            errors[field] = message
+        values[field] = value
+    source = (data.get("source") or "").strip() or None
+    if source and source not in [s.value for s in Source]:
+        errors["source"] = _("Choose a source.")
+    values["source"] = source
+    limit = data.get("credit_limit")
+    if limit in (None, ""):
+        values["credit_limit"] = None
+    else:
+        try:
+            amount = Decimal(str(limit)).quantize(Decimal("0.01"))
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount is None or amount < 0 or amount >= Decimal("1e12"):
+            errors["credit_limit"] = _("Enter an amount of zero or more.")
+        values["credit_limit"] = amount
+    if errors:
+        raise CustomerError(errors)
+    values["name_key"] = name_key(values["name"])
+    return values
+
+
+def duplicates(values: dict, user: User, exclude_id: int | None = None) -> dict[str, str]:
+    """Errors for customers with the same credit code or the same normalised name.
+
+    A duplicate the user may see is named; one in another salesperson's book is only said to
+    exist, with no detail of it.
+    """
+    conditions = [Customer.name_key == values["name_key"]]
+    if values.get("credit_code"):
+        conditions.append(Customer.credit_code == values["credit_code"])
+    stmt = select(Customer.id, Customer.code, Customer.name, Customer.credit_code).where(or_(*conditions))
+    if exclude_id:
+        stmt = stmt.where(Customer.id != exclude_id)
+    found = db.session.execute(stmt.limit(5)).all()
+    if not found:
+        return {}
+    visible = set(db.session.scalars(visible_customers(user).with_only_columns(Customer.id)
+                                     .where(Customer.id.in_([row.id for row in found]))))
+    errors = {}
+    for row in found:
+        field = "credit_code" if values.get("credit_code") and row.credit_code == values["credit_code"] else "name"
+        if row.id in visible:
+            errors[field] = _("Already in the archive as %(code)s %(name)s.", code=row.code, name=row.name)
+        else:
+            errors[field] = _("This customer is already in the archive and belongs to another salesperson. Ask your manager.")
+    return errors
+
+
+def _owner_for(data: dict, user: User) -> int | None:
+    if user.role == Role.SALES.value:
+        return user.id
+    owner_id = data.get("owner_id")
+    if owner_id in (None, "", 0, "0"):
+        return None
+    owner = db.session.get(User, int(owner_id))
+    if owner is None or owner.role != Role.SALES.value and owner.role != Role.MANAGER.value:
+        raise CustomerError({"owner_id": _("Choose a salesperson.")})
+    return owner.id
+
+
+def create_customer(data: dict, user: User) -> Customer:
+    """A new customer with the next code; a salesperson's own customers are assigned to them."""
+    values = clean(data)
+    errors = duplicates(values, user)
+    if errors:
+        raise CustomerError(errors)
+    values["owner_id"] = _owner_for(data, user)
+    customer = Customer(code=numbering.next_number("customer"), **values)
+    db.session.add(customer)
+    db.session.flush()
+    audit.record("create", customer, summary=f"{customer.code} {customer.name}")
+    return customer
+
+
+def update_customer(customer: Customer, data: dict, user: User, version: int | None) -> dict:
+    """Save changes, refusing them if someone else saved since `version` was read."""
+    if version is not None and int(version) != customer.version:
+        raise ConflictError(_changed_since(customer, int(version)))
+    values = clean(data)
+    errors = duplicates(values, user, exclude_id=customer.id)
+    if errors:
+        raise CustomerError(errors)
+    changes = audit.apply_changes(customer, values)
+    changes.pop("name_key", None)
+    if changes:
+        audit.record("update", customer, changes=changes)
+    return changes
+
+
+def _changed_since(customer: Customer, version: int) -> list[str]:
+    """Fields changed by the updates recorded after `version` (from the audit trail)."""
+    from ..models import AuditLog
+
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.entity_type == "Customer", AuditLog.entity_id == customer.id,
+                               AuditLog.action.in_(("update", "reassign")))
+        .order_by(AuditLog.id.desc()).limit(max(customer.version - version, 1))).all()
+    fields = []
+    for entry in entries:
+        for field in (entry.changes or {}):
+            if field not in fields:
+                fields.append(field)
+    return fields
+
+
+def reassign(customer: Customer, owner_id: int, user: User) -> dict:
+    """A manager moves a customer to another salesperson; recorded in the audit trail."""
+    if user.role not in (Role.ADMIN.value, Role.MANAGER.value):
+        raise CustomerError({"owner_id": _("Only a manager can reassign customers.")})
+    new_owner = _owner_for({"owner_id": owner_id}, user)
+    changes = audit.apply_changes(customer, {"owner_id": new_owner})
+    if changes:
+        audit.record("reassign", customer, changes=changes)
+    return changes
+
+
+# Contacts
+
+CONTACT_FIELDS = ("name", "title", "phone", "mobile", "email", "wechat")
+
+
+def _contact_values(data: dict) -> dict:
+    values = {field: normalise(data.get(field)) or None for field in CONTACT_FIELDS}
+    if not values["name"]:
+        raise CustomerError({"name": _("The contact's name is required.")})
+    values["is_primary"] = bool(data.get("is_primary"))
+    return values
+
+
+def _one_primary(customer: Customer, contact: Contact) -> None:
+    if contact.is_primary:
+        for other in customer.contacts:
+            if other is not contact and other.is_primary:
+                other.is_primary = False
+
+
+def add_contact(customer: Customer, data: dict) -> Contact:
+    values = _contact_values(data)
+    if not customer.contacts:
+        values["is_primary"] = True
+    contact = Contact(**values)
+    customer.contacts.append(contact)
+    _one_primary(customer, contact)
+    db.session.flush()
+    audit.record("create", contact, summary=contact.name, parent=customer)
+    return contact
+
+
+def update_contact(contact: Contact, data: dict) -> dict:
+    changes = audit.apply_changes(contact, _contact_values(data))
+    _one_primary(contact.customer, contact)
+    if changes:
+        audit.record("update", contact, changes=changes, summary=contact.name, parent=contact.customer)
+    return changes
+
+
+def remove_contact(contact: Contact) -> None:
+    audit.record("delete", contact, summary=contact.name, parent=contact.customer)
+    db.session.delete(contact)
+    db.session.flush()
+
+
+# Contact log
+
+def add_log(customer: Customer, data: dict, user: User) -> ContactLog:
+    """Record a visit, call, e-mail...; the next step and its date feed "my day"."""
+    errors = {}
+    kind = data.get("kind")
+    if kind not in [k.value for k in LogKind]:
+        errors["kind"] = _("Choose how you were in contact.")
+    summary = (data.get("summary") or "").strip()
+    if not summary:
+        errors["summary"] = _("Write what was discussed.")
+    next_date = data.get("next_date")
+    next_step = normalise(data.get("next_step")) or None
+    if next_date and not next_step:
+        errors["next_step"] = _("Say what the next step is.")
+    contact_id = data.get("contact_id") or None
+    if contact_id and not any(c.id == int(contact_id) for c in customer.contacts):
+        errors["contact_id"] = _("Choose one of this customer's contacts.")
+    if errors:
+        raise CustomerError(errors)
+    log = ContactLog(customer=customer, user_id=user.id, kind=kind, summary=summary[:5000],
+                     next_step=next_step, next_date=next_date if isinstance(next_date, date) else None,
+                     contact_id=int(contact_id) if contact_id else None, at=data.get("at") or datetime.now(timezone.utc))
+    db.session.add(log)
+    db.session.flush()
+    audit.record("create", log, summary=kind, parent=customer)
+    return log
+
+
+def complete_next_step(log: ContactLog) -> None:
+    log.done = True
+    audit.record("update", log, changes={"done": [False, True]}, parent=log.customer)
+
+
+def due_next_steps(user: User, today: date, limit: int = 50):
+    """Open next steps of the user's contact log due today or earlier, oldest first."""
+    stmt = (select(ContactLog).join(ContactLog.customer)
+            .where(ContactLog.next_date.is_not(None), ContactLog.next_date <= today, ContactLog.done.is_(False),
+                   ContactLog.user_id == user.id)
+            .order_by(ContactLog.next_date, ContactLog.id).limit(limit))
+    return db.session.scalars(stmt).all()
+
+
+# Search and list
+
+SORTS = {
+    "code": Customer.code, "name": Customer.name, "grade": Customer.grade, "status": Customer.status,
+    "country": Customer.country, "updated": Customer.updated_at,
+}
+
+
+def search(user: User, filters: dict):
+    """The scoped query of the customer list: text search, filters, sort."""
+    stmt = visible_customers(user)
+    q = normalise(filters.get("q"))[:100]
+    if q:
+        like = f"%{q.lower()}%"
+        contact_match = select(Contact.id).where(
+            Contact.customer_id == Customer.id,
+            or_(func.lower(Contact.name).like(like), Contact.phone.like(like), Contact.mobile.like(like),
+                func.lower(Contact.email).like(like))).exists()
+        stmt = stmt.where(or_(
+            func.lower(Customer.code).like(like), func.lower(Customer.name).like(like),
+            func.lower(Customer.name_en).like(like), Customer.phone.like(like),
+            func.lower(Customer.email).like(like), contact_match))
+    for field in ("grade", "status", "source", "country"):
+        if filters.get(field):
+            stmt = stmt.where(getattr(Customer, field) == filters[field])
+    if filters.get("owner"):
+        stmt = stmt.where(Customer.owner_id == int(filters["owner"]))
+    sort = filters.get("sort") or "code"
+    descending = sort.startswith("-")
+    column = SORTS.get(sort.lstrip("-"), Customer.code)
+    stmt = stmt.order_by(column.desc() if descending else column.asc(), Customer.id)
+    return stmt
+
+
+def salespeople() -> list[User]:
+    return db.session.scalars(select(User).where(User.role.in_((Role.SALES.value, Role.MANAGER.value)),
+                                                 User.active.is_(True)).order_by(User.display_name)).all()
+
+

@@ -1,0 +1,362 @@
+"""Customer archive pages: list and search, record, contacts, contact log, edit, Excel."""
+import io
+
+from flask import abort, flash, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import audit
+from ..auth.access import role_required, staff_required
+from ..extensions import db
+from ..i18n import local_today
+from ..models import Contact, ContactLog, Customer, Role
+from ..web import is_htmx, render, safe_next, see_other
+from . import bp, excel, services
+from .access import can_edit, can_reassign, get_customer_or_404, get_editable_customer_or_404
+from .forms import (GRADE_LABELS, LOG_KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, ContactForm, CustomerForm,
+                    FilterForm, LogForm, ReassignForm)
+
+PER_PAGE = 25
+LOG_SHOWN = 30
+
+
+def _owner_choices(blank):
+    return [("", blank)] + [(str(u.id), u.display_name) for u in services.salespeople()]
+
+
+def _apply_errors(form, error: services.CustomerError) -> None:
+    for field, message in error.errors.items():
+        target = getattr(form, field, None) if field else None
+        if target is None:
+            form.form_errors.append(message)
+        elif message not in target.errors:
+            target.errors = list(target.errors) + [message]
+
+
+def _add_rule_errors(form) -> None:
+    """After WTForms refused the form, add the archive's own checks too, so every problem shows at once."""
+    try:
+        services.clean(form.data)
+    except services.CustomerError as error:
+        _apply_errors(form, services.CustomerError(
+            {f: m for f, m in error.errors.items() if not getattr(form, f).errors}))
+
+
+@bp.app_template_global()
+def customer_labels():
+    return {"grade": GRADE_LABELS, "status": STATUS_LABELS, "source": SOURCE_LABELS, "log": LOG_KIND_LABELS}
+
+
+@bp.get("/")
+@staff_required
+def index():
+    """The archive: active search, filters, sortable columns, pages; the rows alone for htmx."""
+    form = FilterForm(request.args)
+    form.owner.choices = _owner_choices(_("All salespeople"))
+    filters = form.data if form.validate() else {}
+    stmt = services.search(current_user, filters).options(selectinload(Customer.owner))
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render("customers/index.html", "customers/_list.html", form=form, page=page, args=args,
+                  sort=filters.get("sort") or "code")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
+def new():
+    """A new customer: salespeople create their own; managers choose the salesperson."""
+    form = CustomerForm()
+    form.owner_id.choices = _owner_choices(_("Not assigned"))
+    if form.validate_on_submit():
+        try:
+            customer = services.create_customer(form.data, current_user)
+        except services.CustomerError as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Customer %(code)s created.", code=customer.code), "success")
+            return see_other(url_for("customers.detail", customer_id=customer.id))
+    elif form.is_submitted():
+        _add_rule_errors(form)
+    return render("customers/form.html", form=form, customer=None, status=422 if form.is_submitted() else 200)
+
+
+def _detail_context(customer: Customer, contact_form=None, editing=None, log_form=None):
+    editable = can_edit(current_user, customer)
+    log_form = log_form or LogForm(formdata=None)
+    log_form.contact_id.choices = [("", "—")] + [(str(c.id), c.name) for c in customer.contacts]
+    logs = db.session.scalars(
+        select(ContactLog).where(ContactLog.customer_id == customer.id)
+        .options(selectinload(ContactLog.user), selectinload(ContactLog.contact))
+        .order_by(ContactLog.at.desc(), ContactLog.id.desc()).limit(LOG_SHOWN)).all()
+    log_total = db.session.scalar(select(func.count()).select_from(ContactLog)
+                                  .where(ContactLog.customer_id == customer.id))
+    reassign_form = None
+    if can_reassign(current_user):
+        reassign_form = ReassignForm(formdata=None, owner_id=str(customer.owner_id or ""))
+        reassign_form.owner_id.choices = _owner_choices("—")
+    return {
+        "customer": customer, "editable": editable, "contact_form": contact_form, "editing": editing,
+        "log_form": log_form, "logs": logs, "log_total": log_total, "reassign_form": reassign_form,
+        "history": db.session.scalars(audit.history(customer).limit(50)).all(),
+    }
+
+
+@bp.get("/<int:customer_id>")
+@staff_required
+def detail(customer_id: int):
+    """The record: overview, contacts, contact log, history."""
+    customer = get_customer_or_404(customer_id, current_user)
+    return render("customers/detail.html", **_detail_context(customer))
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(customer_id: int):
+    """Edit the record; a save over someone else's newer save is refused and says what changed."""
+    customer = get_editable_customer_or_404(customer_id, current_user)
+    form = CustomerForm(obj=customer)
+    form.owner_id.choices = _owner_choices(_("Not assigned"))
+    if request.method == "GET":
+        form.version.data = customer.version
+        form.owner_id.data = str(customer.owner_id or "")
+    if form.validate_on_submit():
+        try:
+            services.update_customer(customer, form.data, current_user, form.version.data or None)
+        except services.CustomerError as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("Customer %(code)s saved.", code=customer.code), "success")
+            return see_other(url_for("customers.detail", customer_id=customer.id))
+    elif form.is_submitted():
+        _add_rule_errors(form)
+    return render("customers/form.html", form=form, customer=customer, status=422 if form.is_submitted() else 200)
+
+
+@bp.post("/<int:customer_id>/reassign")
+@staff_required
+def reassign(customer_id: int):
+    """A manager gives the customer to another salesperson."""
+    customer = get_customer_or_404(customer_id, current_user)
+    if not can_reassign(current_user):
+        abort(404)
+    form = ReassignForm()
+    form.owner_id.choices = _owner_choices("—")
+    if form.validate_on_submit():
+        try:
+            services.reassign(customer, form.owner_id.data, current_user)
+        except services.CustomerError as error:
+            flash(str(error), "error")
+            return render("customers/detail.html", **_detail_context(customer), status=422)
+        db.session.commit()
+        flash(_("Customer %(code)s reassigned.", code=customer.code), "success")
+        return see_other(url_for("customers.detail", customer_id=customer.id))
+    return render("customers/detail.html", **_detail_context(customer), status=422)
+
+
+# Contacts: one component; htmx swaps the section, without JavaScript the whole page is shown.
+
+def _contacts_response(customer, contact_form=None, editing=None, status=200):
+    return render("customers/detail.html", "customers/_contacts.html", status=status,
+                  **_detail_context(customer, contact_form=contact_form, editing=editing))
+
+
+def _contact_or_404(customer: Customer, contact_id: int) -> Contact:
+    contact = db.session.scalar(select(Contact).where(Contact.id == contact_id, Contact.customer_id == customer.id))
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.get("/<int:customer_id>/contacts")
+@staff_required
+def contacts(customer_id: int):
+    """The contacts section, optionally with the add form (?edit=new) or one row in edit (?edit=<id>)."""
+    customer = get_customer_or_404(customer_id, current_user)
+    edit = request.args.get("edit")
+    if not edit:
+        return _contacts_response(customer)
+    if not can_edit(current_user, customer):
+        abort(404)
+    if edit == "new":
+        return _contacts_response(customer, ContactForm(formdata=None), "new")
+    if not edit.isdigit():
+        abort(404)
+    contact = _contact_or_404(customer, int(edit))
+    return _contacts_response(customer, ContactForm(formdata=None, obj=contact), contact.id)
+
+
+@bp.post("/<int:customer_id>/contacts")
+@staff_required
+def contact_add(customer_id: int):
+    """Add a contact."""
+    customer = get_editable_customer_or_404(customer_id, current_user)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            services.add_contact(customer, form.data)
+        except services.CustomerError as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            return _contacts_done(customer, _("Contact added."))
+    return _contacts_response(customer, form, "new", status=422)
+
+
+@bp.post("/<int:customer_id>/contacts/<int:contact_id>")
+@staff_required
+def contact_update(customer_id: int, contact_id: int):
+    """Save a contact."""
+    customer = get_editable_customer_or_404(customer_id, current_user)
+    contact = _contact_or_404(customer, contact_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            services.update_contact(contact, form.data)
+        except services.CustomerError as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            return _contacts_done(customer, _("Contact saved."))
+    return _contacts_response(customer, form, contact.id, status=422)
+
+
+@bp.post("/<int:customer_id>/contacts/<int:contact_id>/delete")
+@staff_required
+def contact_delete(customer_id: int, contact_id: int):
+    """Remove a contact (its log entries stay, without the link)."""
+    customer = get_editable_customer_or_404(customer_id, current_user)
+    services.remove_contact(_contact_or_404(customer, contact_id))
+    db.session.commit()
+    db.session.refresh(customer)
+    return _contacts_done(customer, _("Contact removed."))
+
+
+def _contacts_done(customer, message):
+    if is_htmx():
+        return _contacts_response(customer)
+    flash(message, "success")
+    return see_other(url_for("customers.detail", customer_id=customer.id) + "#contacts")
+
+
+# Contact log
+
+@bp.post("/<int:customer_id>/log")
+@staff_required
+def log_add(customer_id: int):
+    """Add an entry to the contact log (newest first)."""
+    customer = get_editable_customer_or_404(customer_id, current_user)
+    form = LogForm()
+    form.contact_id.choices = [("", "—")] + [(str(c.id), c.name) for c in customer.contacts]
+    if form.validate_on_submit():
+        try:
+            services.add_log(customer, form.data, current_user)
+        except services.CustomerError as error:
+            _apply_errors(form, error)
+        else:
+            db.session.commit()
+            if is_htmx():
+                return render("customers/detail.html", "customers/_log.html", **_detail_context(customer))
+            flash(_("Entry added to the contact log."), "success")
+            return see_other(url_for("customers.detail", customer_id=customer.id) + "#log")
+    return render("customers/detail.html", "customers/_log.html", status=422,
+                  **_detail_context(customer, log_form=form))
+
+
+@bp.post("/<int:customer_id>/log/<int:log_id>/done")
+@staff_required
+def log_done(customer_id: int, log_id: int):
+    """Tick off a next step (from the record or from "my day")."""
+    customer = get_editable_customer_or_404(customer_id, current_user)
+    entry = db.session.scalar(select(ContactLog).where(ContactLog.id == log_id, ContactLog.customer_id == customer.id))
+    if entry is None:
+        abort(404)
+    if not entry.done:
+        services.complete_next_step(entry)
+        db.session.commit()
+    if is_htmx():
+        return "", 200
+    flash(_("Next step done."), "success")
+    default = url_for("customers.detail", customer_id=customer.id) + "#log"
+    return see_other(safe_next(request.form.get("next"), default))
+
+
+# Excel
+
+@bp.get("/export.xlsx")
+@staff_required
+def export():
+    """Exactly the customers the current filter shows and the user may see, as .xlsx."""
+    form = FilterForm(request.args)
+    form.owner.choices = _owner_choices("")
+    filters = form.data if form.validate() else {}
+    content = excel.export(current_user, services.search(current_user, filters))
+    audit.record("export", summary=f"customers: {request.query_string.decode()[:400]}")
+    db.session.commit()
+    stamp = local_today().isoformat()
+    return send_file(io.BytesIO(content), as_attachment=True, download_name=f"customers-{stamp}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.get("/import/template.xlsx")
+@role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
+def import_template():
+    """The empty import sheet with headers, an example and the allowed values."""
+    return send_file(io.BytesIO(excel.template()), as_attachment=True, download_name="customer-import-template.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
+def import_page():
+    """Step 1: upload; step 2: the preview lists every bad row, or offers to import all rows."""
+    form = FlaskForm()
+    if request.method == "GET":
+        return render("customers/import.html", form=form, result=None)
+    if not form.validate_on_submit():
+        abort(400)
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise excel.ImportError_(_("Choose an .xlsx file to upload."))
+        data = upload.stream.read(excel.IMPORT_MAX_BYTES + 1)
+        result = excel.parse(data, current_user)
+    except excel.ImportError_ as error:
+        return render("customers/import.html", form=form, result=None, file_error=str(error), status=422)
+    token = excel.store_upload(data, current_user) if result.ok else None
+    return render("customers/import.html", form=form, result=result, token=token, filename=upload.filename,
+                  status=200 if result.ok else 422)
+
+
+@bp.post("/import/confirm")
+@role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
+def import_confirm():
+    """Import the previewed file: every row in one transaction, or none."""
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    token = request.form.get("token", "")
+    filename = (request.form.get("filename") or "upload.xlsx")[:200]
+    data = excel.load_upload(token, current_user)
+    if data is None:
+        flash(_("The uploaded file has expired; upload it again."), "error")
+        return see_other(url_for("customers.import_page"))
+    result = excel.parse(data, current_user)  # checked again: the archive may have changed meanwhile
+    if not result.ok:
+        return render("customers/import.html", form=form, result=result, token=None, filename=filename, status=422)
+    customers = excel.commit_import(result, current_user, filename)
+    db.session.commit()
+    excel.discard_upload(token, current_user)
+    flash(_("%(n)d customers imported.", n=len(customers)), "success")
+    return see_other(url_for("customers.index", sort="-updated"))
+
+
+@bp.app_template_global()
+def column_label(name: str) -> str:
+    """The header of an import column (or a field name) in the user's language."""
+    labels = dict(excel.COLUMNS)
+    return str(labels.get(name, name or ""))
