@@ -43,7 +43,7 @@ i18n: $(VENV)/.installed
 	$(BIN)/python scripts/fill_english.py portal/translations/en/LC_MESSAGES/messages.po
 
 bench: install-test
-	$(BIN)/python -m pytest tests/bench -p no:cacheprovider -s
+	$(BIN)/python tests/bench/bench_customers.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -294,7 +294,9 @@ def test_contact_log_newest_first_and_next_steps_on_my_day(app, client, login_as
     with app.app_context():
         entry = db.session.scalar(select(ContactLog).where(ContactLog.next_step == "寄送样品"))
     assert client.post(f"/customers/{customer.id}/log/{entry.id}/done", data={"next": "/"}).status_code == 303
-    assert "寄送样品" not in client.get("/").get_data(as_text=True)
+    home = client.get("/").get_data(as_text=True)
+    next_steps = home[home.index('id="next-steps"'):home.index('id="daily-report"')]
+    assert "寄送样品" not in next_steps and "寄送样品" in home  # done, still in today's report
 
 
 def test_log_entry_needs_a_summary_and_a_next_step_for_a_date(client, login_as, make_customer):
@@ -329,3 +331,15 @@ def test_parallel_creation_gives_gap_free_codes(app, make_user):
     with app.app_context():
         codes = sorted(db.session.scalars(select(Customer.code)))
     assert codes == [f"C{n:05d}" for n in range(1, 41)]
+
+
+def test_my_day_lists_todays_contacts_and_the_team_count(app, client, login_as, make_user, make_customer):
+    sales = login_as("sales", display_name="日报业务员")
+    customer = make_customer(owner=sales, name="今日客户")
+    client.post(f"/customers/{customer.id}/log", data={"kind": "visit", "summary": "今天上门拜访"})
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="daily-report"' in html and "今天上门拜访" in html
+    manager = app.test_client()
+    login(manager, make_user("manager"))
+    team = manager.get("/").get_data(as_text=True)
+    assert "日报业务员" in team

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
@@ -287,6 +287,25 @@ def due_next_steps(user: User, today: date, limit: int = 50):
                    ContactLog.user_id == user.id)
             .order_by(ContactLog.next_date, ContactLog.id).limit(limit))
     return db.session.scalars(stmt).all()
+
+
+def logs_of_day(user: User, day: date, zone) -> list[ContactLog]:
+    """The user's contact-log entries of one local day: the material of the daily report (日报)."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = start + timedelta(days=1)
+    return db.session.scalars(
+        select(ContactLog).where(ContactLog.user_id == user.id, ContactLog.at >= start, ContactLog.at < end)
+        .order_by(ContactLog.at)).all()
+
+
+def team_logs_of_day(day: date, zone) -> list[tuple[str, int]]:
+    """(salesperson, entries) for one local day, for managers."""
+    start = datetime.combine(day, datetime.min.time(), tzinfo=zone)
+    end = start + timedelta(days=1)
+    return db.session.execute(
+        select(User.display_name, func.count(ContactLog.id)).join(ContactLog, ContactLog.user_id == User.id)
+        .where(ContactLog.at >= start, ContactLog.at < end).group_by(User.display_name)
+        .order_by(User.display_name)).all()
 
 
 # Search and list

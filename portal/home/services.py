@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from ..customers import services as customer_services
 from ..customers.access import visible_customers
 from ..extensions import db
-from ..i18n import local_today
+from ..i18n import local_today, local_zone
 from ..models import AuditLog, Customer, Role, User
 
 
@@ -24,6 +24,9 @@ def my_day(user: User) -> dict:
     }
     if user.role in (Role.SALES.value, Role.MANAGER.value, Role.ADMIN.value):
         day["next_steps"] = customer_services.due_next_steps(user, today)
+        day["today_logs"] = customer_services.logs_of_day(user, today, local_zone())
+    if user.role in (Role.MANAGER.value, Role.ADMIN.value):
+        day["team_logs"] = customer_services.team_logs_of_day(today, local_zone())
     if user.role in (Role.ADMIN.value, Role.MANAGER.value):
         day["users_by_role"] = dict(db.session.execute(
             select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)).all())
