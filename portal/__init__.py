@@ -64,10 +64,18 @@ def _register_blueprints(app: Flask) -> None:
     from .customers import bp as customers_bp
     from .home import bp as home_bp
     from .myportal import bp as myportal_bp
+    from .orders import bp as orders_bp
+    from .products import bp as products_bp
+    from .quotes import bp as quotes_bp
+    from .samples import bp as samples_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(samples_bp, url_prefix="/samples")
+    app.register_blueprint(quotes_bp, url_prefix="/quotes")
+    app.register_blueprint(products_bp, url_prefix="/products")
+    app.register_blueprint(orders_bp)  # /orders/... and /receivables/
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(myportal_bp, url_prefix="/my")
 

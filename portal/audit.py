@@ -17,11 +17,14 @@ ACTION_LABELS = {
     "login": _l("signed in"), "logout": _l("signed out"), "login_failed": _l("failed sign-in"),
     "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "import": _l("imported"),
     "export": _l("exported"), "reassign": _l("reassigned"), "password_changed": _l("changed password"),
-    "password_reset": _l("password reset"),
+    "password_reset": _l("password reset"), "attach": _l("attached a file"), "transition": _l("status change"),
 }
 ENTITY_LABELS = {
     "User": _l("user"), "Customer": _l("customer"), "Contact": _l("contact"), "ContactLog": _l("contact log"),
-    "CompanySettings": _l("company settings"),
+    "CompanySettings": _l("company settings"), "Product": _l("product"), "SampleRequest": _l("sample request"),
+    "Quote": _l("quotation"), "QuoteItem": _l("quotation line"), "Order": _l("order"), "OrderItem": _l("order line"),
+    "Shipment": _l("shipment"), "Payment": _l("payment"), "Inspection": _l("inspection"),
+    "ProductionPlan": _l("production plan"), "ChangeRequest": _l("change request"), "SalesTarget": _l("sales target"),
 }
 
 

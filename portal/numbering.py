@@ -13,6 +13,10 @@ from .models import Sequence
 # kind -> (prefix, digits, yearly). Each area adds its kinds here.
 FORMATS = {
     "customer": ("C", 5, False),
+    "sample": ("DY", 4, True),  # 打样单 DY2026-0001
+    "quote": ("BJ", 4, True),  # 报价单 BJ2026-0001
+    "order": ("DD", 4, True),  # 订单 DD2026-0001
+    "contract": ("HT", 4, True),  # 销售合同 HT2026-0001
 }
 
 

@@ -40,6 +40,25 @@ def check_image(file_storage, max_bytes: int | None = None) -> tuple[bytes, str]
     return data, IMAGE_FORMATS[fmt]
 
 
+def check_image_or_pdf(file_storage, max_bytes: int | None = None) -> tuple[bytes, str, str]:
+    """(bytes, extension, content type) of a real PNG, JPEG or PDF, judged by the content alone."""
+    data = read_limited(file_storage, max_bytes)
+    if data.startswith(b"%PDF-"):
+        if b"%%EOF" not in data[-2048:]:
+            raise UploadError(_("The PDF file is incomplete or damaged."))
+        return data, "pdf", "application/pdf"
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UploadError(_("Only PNG or JPEG images and PDF files can be uploaded.")) from None
+    if fmt not in IMAGE_FORMATS:
+        raise UploadError(_("Only PNG or JPEG images and PDF files can be uploaded."))
+    extension = IMAGE_FORMATS[fmt]
+    return data, extension, "image/png" if extension == "png" else "image/jpeg"
+
+
 def store(data: bytes, folder: str, extension: str) -> str:
     """Write `data` under instance/uploads/<folder>/ with a generated name; return the name."""
     directory = Path(current_app.instance_path) / "uploads" / folder

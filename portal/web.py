@@ -8,9 +8,15 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def wants_fragment() -> bool:
+    """An htmx swap wants the fragment; a boosted link or a history restore (Back) needs the page."""
+    headers = request.headers
+    return is_htmx() and not headers.get("HX-Boosted") and headers.get("HX-History-Restore-Request") != "true"
+
+
 def render(template: str, fragment: str | None = None, status: int = 200, **context):
-    """Full page for a normal request, only `fragment` for an htmx request; always Vary: HX-Request."""
-    name = fragment if fragment and is_htmx() and not request.headers.get("HX-Boosted") else template
+    """Full page for a normal request, only `fragment` for an htmx swap; always Vary: HX-Request."""
+    name = fragment if fragment and wants_fragment() else template
     response = make_response(render_template(name, **context), status)
     response.vary.add("HX-Request")
     return response

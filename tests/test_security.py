@@ -127,3 +127,10 @@ def test_htmx_is_locked_down(client):
     assert '"allowEval": false' in html and '"includeIndicatorStyles": false' in html
     assert '"historyCacheSize": 0' in html and '"code": "422", "swap": true' in html
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
+
+
+def test_history_restore_gets_the_whole_page(client, login_as):
+    """With historyCacheSize 0, Back makes htmx re-request the URL; it must get the page, not the rows."""
+    login_as("admin")
+    response = client.get("/admin/users?q=a", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.get_data(as_text=True)

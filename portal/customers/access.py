@@ -1,6 +1,6 @@
 """Who sees which customers. Every customer list, search, export, detail and edit starts here."""
 from flask import abort
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, select, true
 
 from ..extensions import db
 from ..models import Customer, Role, User
@@ -9,14 +9,19 @@ SEE_ALL = (Role.ADMIN.value, Role.MANAGER.value, Role.SERVICE.value)
 EDIT_ALL = (Role.ADMIN.value, Role.MANAGER.value)
 
 
+def customer_scope(user: User):
+    """The condition on Customer for what `user` may see; records of customers (samples, quotations,
+    orders) join their customer and filter with it."""
+    if user.role in SEE_ALL:
+        return true()
+    if user.role == Role.SALES.value:
+        return Customer.owner_id == user.id
+    return false()
+
+
 def visible_customers(user: User) -> Select:
     """The customers `user` may see: salespeople their own, managers, admins and service all."""
-    stmt = select(Customer)
-    if user.role in SEE_ALL:
-        return stmt
-    if user.role == Role.SALES.value:
-        return stmt.where(Customer.owner_id == user.id)
-    return stmt.where(false())
+    return select(Customer).where(customer_scope(user))
 
 
 def get_customer_or_404(customer_id: int, user: User) -> Customer:

@@ -1,11 +1,21 @@
 """All models, importable from one place (and seen by Alembic)."""
+from .attachments import Attachment
 from .audit import AuditLog
 from .customers import CURRENCIES, Contact, ContactLog, Customer, CustomerStatus, Grade, LogKind, Source
+from .orders import (INCOTERMS, ChangeRequest, DunningNote, Inspection, Order, OrderEvent, OrderItem, OrderState,
+                     Payment, PaymentKind, ProductionPlan, ProductionPlanLine, SalesTarget, Shipment, ShipmentLine)
+from .products import Product
+from .quotes import Quote, QuoteItem, QuoteState, line_amount
+from .samples import Evaluation, FeeTerms, SampleRequest, SampleState
 from .sequences import Sequence
 from .settings import CompanySettings
 from .users import LOCALES, STAFF_ROLES, Role, User, UserSession
 
 __all__ = [
+    "Attachment", "ChangeRequest", "DunningNote", "Evaluation", "FeeTerms", "INCOTERMS", "Inspection", "Order",
+    "OrderEvent", "OrderItem", "OrderState", "Payment", "PaymentKind", "Product", "ProductionPlan",
+    "ProductionPlanLine", "Quote", "QuoteItem", "QuoteState", "SalesTarget", "SampleRequest", "SampleState",
+    "Shipment", "ShipmentLine", "line_amount",
     "AuditLog", "CURRENCIES", "CompanySettings", "Contact", "ContactLog", "Customer", "CustomerStatus",
     "Grade", "LOCALES", "LogKind", "Source", "Role", "STAFF_ROLES", "Sequence",
     "User", "UserSession",

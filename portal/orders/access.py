@@ -1,0 +1,22 @@
+"""Who sees which orders: the customer archive's rule, applied through the order's customer."""
+from flask import abort
+from sqlalchemy import Select, select
+
+from ..customers.access import EDIT_ALL, customer_scope
+from ..extensions import db
+from ..models import Customer, Order, User
+
+
+def visible_orders(user: User) -> Select:
+    return select(Order).join(Customer, Order.customer_id == Customer.id).where(customer_scope(user))
+
+
+def get_order_or_404(order_id: int, user: User) -> Order:
+    order = db.session.scalar(visible_orders(user).where(Order.id == order_id))
+    if order is None:
+        abort(404)
+    return order
+
+
+def owns(user: User, order: Order) -> bool:
+    return user.role in EDIT_ALL or order.customer.owner_id == user.id

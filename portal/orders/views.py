@@ -1,0 +1,1 @@
+"""Views of this area (see the area README in docs/architecture.md)."""
