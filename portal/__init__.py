@@ -99,5 +99,16 @@ def _register_template_helpers(app: Flask) -> None:
     from .audit import action_label, entity_label
 
     app.jinja_env.globals.update(action_label=action_label, entity_label=entity_label)
+    app.jinja_env.filters["plain"] = _plain_number
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else ""
+
+
+def _plain_number(value) -> str:
+    """A Decimal without trailing zeros or exponent: 12.500 -> 12.5, 1E+1 -> 10."""
+    from decimal import Decimal
+
+    if value is None:
+        return ""
+    number = Decimal(value).normalize()
+    return f"{number:f}"

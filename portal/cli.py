@@ -29,7 +29,9 @@ def register(app) -> None:
 @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet (make run).")
 @click.option("--customers", default=None, type=click.IntRange(0, 200_000),
               help="Make the archive hold at least this many customers (default 40).")
-def seed_demo(if_empty: bool, customers: int | None) -> None:
+@click.option("--orders", default=None, type=click.IntRange(0, 1_000_000),
+              help="Make the database hold at least this many orders (default 60), in every state.")
+def seed_demo(if_empty: bool, customers: int | None, orders: int | None) -> None:
     """Load the demo accounts and data (idempotent). Never on a production database."""
     from . import demo
 
@@ -37,7 +39,7 @@ def seed_demo(if_empty: bool, customers: int | None) -> None:
         if if_empty and demo.has_users():
             click.echo("Database has users; demo data not loaded.")
             return
-        counts = demo.seed(customers if customers is not None else demo.DEFAULT_CUSTOMERS)
+        counts = demo.seed(customers if customers is not None else demo.DEFAULT_CUSTOMERS, orders=orders)
         db.session.commit()
     click.echo("Demo data ready: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 

@@ -149,7 +149,7 @@ def _logs(i: int, foreign: bool, owner_id: int | None, today: date) -> list[dict
     return entries
 
 
-def seed(customers: int = DEFAULT_CUSTOMERS, today: date | None = None) -> dict:
+def seed(customers: int = DEFAULT_CUSTOMERS, today: date | None = None, orders: int | None = None) -> dict:
     """Create what is missing of the demo data; return counts of what exists afterwards."""
     today = today or date.today()
     password_hash = hash_password(DEMO_PASSWORD)
@@ -181,11 +181,15 @@ def seed(customers: int = DEFAULT_CUSTOMERS, today: date | None = None) -> dict:
             _user(username, display, Role.CUSTOMER, locale, password_hash, customer)
     _generate(customers, staff, today)
     db.session.flush()
+    from . import demo_trade
+
+    trade = demo_trade.seed(staff, today, demo_trade.DEFAULT_ORDERS if orders is None else orders)
     return {
         "users": db.session.scalar(select(func.count()).select_from(User)),
         "customers": db.session.scalar(select(func.count()).select_from(Customer)),
         "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
         "contact log entries": db.session.scalar(select(func.count()).select_from(ContactLog)),
+        **trade,
     }
 
 

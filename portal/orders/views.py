@@ -1,1 +1,504 @@
-"""Views of this area (see the area README in docs/architecture.md)."""
+"""Order pages: list, new, the order with its timeline and records, and receivables."""
+from datetime import date, timedelta
+
+from flask import abort, flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import attachments, audit, uploads
+from ..auth.access import role_required, staff_required
+from ..customers.access import get_customer_or_404, visible_customers
+from ..customers.services import salespeople
+from ..extensions import db
+from ..i18n import local_today
+from ..models import ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Product, Role, Shipment
+from ..web import render, see_other
+from ..workflow import TransitionError
+from . import bp, services
+from .access import get_order_or_404
+from .forms import (PAYMENT_KIND_LABELS, ActionForm, ChangeForm, DecisionForm, DeliveredForm, DunningForm, FileForm,
+                    FilterForm, HeaderForm, InspectionForm, ItemForm, PaymentForm, PlanForm, ProgressForm,
+                    ShipmentForm)
+
+PER_PAGE = 25
+sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
+managers = role_required(Role.ADMIN, Role.MANAGER)
+
+
+@bp.app_template_global()
+def order_state_label(state: str) -> str:
+    return str(services.STATE_LABELS.get(state, state))
+
+
+def _apply_errors(form, error: services.OrderError) -> None:
+    for name, message in error.errors.items():
+        target = getattr(form, name, None) if name else None
+        if target is None or not hasattr(target, "errors"):
+            form.form_errors.append(str(message))
+        else:
+            target.errors = list(target.errors) + [str(message)]
+
+
+def _load(order_id: int) -> Order:
+    """The order in the user's scope, with everything its page shows loaded in a fixed number of queries."""
+    order = get_order_or_404(order_id, current_user)
+    db.session.scalars(
+        select(Order).where(Order.id == order.id).options(
+            selectinload(Order.items), selectinload(Order.payments), selectinload(Order.inspections),
+            selectinload(Order.shipments).selectinload(Shipment.lines), selectinload(Order.plan),
+            selectinload(Order.change_requests).selectinload(ChangeRequest.requested_by),
+            selectinload(Order.events).selectinload(OrderEvent.user))).all()
+    return order
+
+
+def _product_choices():
+    products = db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code).limit(500))
+    return [("", "—")] + [(str(p.id), f"{p.code} {p.name}") for p in products]
+
+
+def _detail(order: Order, status: int = 200, **forms):
+    """The order page; `forms` replaces the blank form of the section that failed, with its errors."""
+    today = local_today()
+    item_form = forms.get("item_form") or ItemForm(formdata=None)
+    item_form.product_id.choices = _product_choices()
+    editing_item = forms.get("editing_item") or request.args.get("edit_item", type=int)
+    edit_form = forms.get("edit_item_form")
+    if editing_item and edit_form is None:
+        item = next((i for i in order.items if i.id == editing_item), None)
+        edit_form = ItemForm(formdata=None, obj=item) if item else None
+        if edit_form:
+            edit_form.product_id.data = str(item.product_id or "")
+    if edit_form is not None:
+        edit_form.product_id.choices = _product_choices()
+    plan = order.plan
+    plan_form = forms.get("plan_form") or PlanForm(formdata=None, obj=plan)
+    shipped = services.shipped_quantities(order)
+    context = {
+        "order": order, "today": today,
+        "actions": services.WORKFLOW.allowed(order, current_user, True) if current_user.role != "service" else [],
+        "may_edit": services.may_edit_terms(order) is not False and current_user.role != "service",
+        "action_form": forms.get("action_form") or ActionForm(formdata=None, contract_date=today),
+        "item_form": item_form, "edit_item_form": edit_form, "editing_item": editing_item,
+        "progress_form": forms.get("progress_form") or ProgressForm(formdata=None, progress=order.progress),
+        "payment_form": forms.get("payment_form") or PaymentForm(formdata=None, received_on=today,
+                                                                 amount=services.open_amount(order)),
+        "plan_form": plan_form, "plan": plan,
+        "inspection_form": forms.get("inspection_form") or InspectionForm(formdata=None, inspected_on=today),
+        "shipment_form": forms.get("shipment_form") or ShipmentForm(formdata=None, ship_date=today),
+        "shipment_quantities": forms.get("shipment_quantities") or {},
+        "plan_quantities": forms.get("plan_quantities") or {},
+        "change_form": forms.get("change_form") or ChangeForm(formdata=None),
+        "dunning_form": forms.get("dunning_form") or DunningForm(formdata=None, noted_on=today),
+        "file_form": forms.get("file_form") or FileForm(formdata=None),
+        "shipped": shipped, "remaining": {i.id: i.quantity - shipped.get(i.id, 0) for i in order.items},
+        "deposit_due": services.deposit_due(order), "open_amount": services.open_amount(order),
+        "ageing": services.ageing(order, today), "dues": services.dues(order),
+        "files": attachments.of(order),
+        "inspection_files": {i.id: attachments.of(i) for i in order.inspections},
+        "dunning": services.dunning_notes([order.id]).get(order.id, []),
+        "history": db.session.scalars(audit.history(order).limit(50)).all(),
+        "payment_kinds": PAYMENT_KIND_LABELS, "bucket_labels": services.BUCKET_LABELS,
+        "steps": services.STEPS,
+    }
+    return render("orders/detail.html", status=status, **context)
+
+
+def _submit(order: Order, form, form_name: str, action, message: str, anchor: str = "", **extra):
+    """Validate a section's form, run its service, commit once; 422/409 re-render the page with errors."""
+    if form.validate_on_submit():
+        try:
+            action()
+            db.session.commit()
+        except services.OrderError as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        except (TransitionError, uploads.UploadError) as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return _detail(_load(order.id), status=409 if isinstance(error, TransitionError) else 422,
+                           **({form_name: form} if form_name else {}), **extra)
+        except StaleDataError:
+            db.session.rollback()
+            flash(_("Someone else changed this order at the same time. Reload and try again."), "error")
+            return _detail(_load(order.id), status=409)
+        else:
+            flash(message, "success")
+            return see_other(url_for("orders.detail", order_id=order.id) + anchor)
+    else:
+        db.session.rollback()
+    if not form_name:  # a one-button form the page does not re-render: say what was wrong above it
+        for messages in [form.form_errors, *(f.errors for f in form)]:
+            for message in messages:
+                flash(str(message), "error")
+        return _detail(_load(order.id), status=422, **extra)
+    return _detail(_load(order.id), status=422, **{form_name: form}, **extra)
+
+
+# List and creation
+
+@bp.get("/orders/")
+@staff_required
+def index():
+    """Orders the user may see, with search, filters and pages; the rows alone for htmx."""
+    form = FilterForm(request.args)
+    form.state.choices = [("", _("All statuses"))] + [(k, str(v)) for k, v in services.STATE_LABELS.items()]
+    form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in salespeople()]
+    filters = form.data if form.validate() else {}
+    stmt = services.search(current_user, filters).options(selectinload(Order.customer).selectinload(Customer.owner),
+                                                          selectinload(Order.items), selectinload(Order.payments))
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render("orders/index.html", "orders/_list.html", form=form, page=page, args=args,
+                  sort=filters.get("sort") or "-created", today=local_today())
+
+
+@bp.route("/orders/new", methods=["GET", "POST"])
+@sales_side
+def new():
+    """A new order (inquiry) for one of the user's customers."""
+    form = HeaderForm()
+    customer = None
+    if request.method == "GET" and request.args.get("customer_id", type=int):
+        customer = get_customer_or_404(request.args.get("customer_id", type=int), current_user)
+        form.customer_code.data = customer.code
+        form.currency.data = customer.currency
+    if form.validate_on_submit():
+        code = (form.customer_code.data or "").strip().upper()
+        customer = db.session.scalar(visible_customers(current_user).where(Customer.code == code)) if code else None
+        if customer is None:
+            form.customer_code.errors = list(form.customer_code.errors) + [_("Enter the code of one of your customers.")]
+        else:
+            try:
+                order = services.create_order(customer, form.data, current_user)
+            except services.OrderError as error:
+                _apply_errors(form, error)
+            else:
+                db.session.commit()
+                flash(_("Order %(number)s created. Add its items.", number=order.number), "success")
+                return see_other(url_for("orders.detail", order_id=order.id) + "#items")
+    return render("orders/form.html", form=form, order=None, status=422 if form.is_submitted() else 200)
+
+
+@bp.get("/orders/<int:order_id>")
+@staff_required
+def detail(order_id: int):
+    """The order: timeline, next actions, items, plan, inspections, shipments, payments, changes, files."""
+    return _detail(_load(order_id))
+
+
+@bp.route("/orders/<int:order_id>/edit", methods=["GET", "POST"])
+@sales_side
+def edit(order_id: int):
+    """Edit terms and dates (after signing only with an approved change request)."""
+    order = _load(order_id)
+    if services.may_edit_terms(order) is False:
+        flash(_("A signed order changes only through an approved change request."), "error")
+        if request.method == "GET":
+            return see_other(url_for("orders.detail", order_id=order.id) + "#changes")
+        return _detail(order, status=409)
+    form = HeaderForm(obj=order)
+    if request.method == "GET":
+        form.version.data = order.version
+    if form.validate_on_submit():
+        try:
+            services.update_header(order, form.data, current_user, form.version.data)
+            db.session.commit()
+        except services.OrderError as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+        except StaleDataError:
+            db.session.rollback()
+            form.form_errors.append(_("Someone else changed this order at the same time. Reload and try again."))
+        else:
+            flash(_("Order %(number)s saved.", number=order.number), "success")
+            return see_other(url_for("orders.detail", order_id=order.id))
+    return render("orders/form.html", form=form, order=order, status=422 if form.is_submitted() else 200)
+
+
+@bp.post("/orders/<int:order_id>/action/<name>")
+@sales_side
+def action(order_id: int, name: str):
+    """A transition from the state table; anything the table does not allow answers 409."""
+    order = _load(order_id)
+    form = ActionForm()
+    return _submit(order, form, "action_form", lambda: services.take(order, name, form.data, current_user),
+                   _("Order %(number)s updated.", number=order.number))
+
+
+# Items
+
+@bp.post("/orders/<int:order_id>/items")
+@sales_side
+def item_add(order_id: int):
+    order = _load(order_id)
+    form = ItemForm()
+    form.product_id.choices = _product_choices()
+    return _submit(order, form, "item_form", lambda: services.add_item(order, _item_data(form), current_user),
+                   _("Line added."), "#items")
+
+
+@bp.post("/orders/<int:order_id>/items/<int:item_id>")
+@sales_side
+def item_update(order_id: int, item_id: int):
+    order = _load(order_id)
+    item = _item_or_404(order, item_id)
+    form = ItemForm()
+    form.product_id.choices = _product_choices()
+    return _submit(order, form, "edit_item_form",
+                   lambda: services.update_item(order, item, _item_data(form), current_user), _("Line saved."),
+                   "#items", editing_item=item.id)
+
+
+@bp.post("/orders/<int:order_id>/items/<int:item_id>/delete")
+@sales_side
+def item_delete(order_id: int, item_id: int):
+    order = _load(order_id)
+    item = _item_or_404(order, item_id)
+    form = DecisionForm()
+    return _submit(order, form, "", lambda: services.remove_item(order, item, current_user),
+                   _("Line removed."), "#items")
+
+
+def _item_or_404(order: Order, item_id: int) -> OrderItem:
+    item = next((i for i in order.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    return item
+
+
+def _item_data(form) -> dict:
+    data = dict(form.data)
+    data["quantity"] = request.form.get("quantity")
+    data["unit_price"] = request.form.get("unit_price")
+    return data
+
+
+# Production
+
+@bp.post("/orders/<int:order_id>/progress")
+@sales_side
+def progress(order_id: int):
+    order = _load(order_id)
+    form = ProgressForm()
+    return _submit(order, form, "progress_form",
+                   lambda: services.set_progress(order, form.progress.data, form.note.data,
+                                                 form.customer_visible.data, current_user),
+                   _("Progress recorded."), "#timeline")
+
+
+def _quantities(prefix: str = "qty_") -> dict[int, str]:
+    result = {}
+    for key, value in request.form.items():
+        if key.startswith(prefix) and key[len(prefix):].isdigit():
+            result[int(key[len(prefix):])] = value.strip()
+    return result
+
+
+@bp.post("/orders/<int:order_id>/plan")
+@sales_side
+def plan_save(order_id: int):
+    """Write the production plan (生产计划单); saving a changed plan needs approval again."""
+    order = _load(order_id)
+    form = PlanForm()
+    quantities = _quantities()
+    return _submit(order, form, "plan_form",
+                   lambda: services.save_plan(order, form.data, quantities, current_user),
+                   _("Production plan saved."), "#plan", plan_quantities=quantities)
+
+
+@bp.post("/orders/<int:order_id>/plan/<any(submit, approve, reject):name>")
+@sales_side
+def plan_action(order_id: int, name: str):
+    order = _load(order_id)
+    form = ActionForm()
+    return _submit(order, form, "action_form",
+                   lambda: services.plan_action(order, name, current_user, form.reason.data or ""),
+                   _("Production plan updated."), "#plan")
+
+
+@bp.post("/orders/<int:order_id>/inspections")
+@sales_side
+def inspection_add(order_id: int):
+    """Record an inspection (验货); a pass moves the order on; a photo or report may be attached."""
+    order = _load(order_id)
+    form = InspectionForm()
+
+    def run():
+        inspection = services.record_inspection(order, form.data, current_user)
+        photo = request.files.get("photo")
+        if photo is not None and photo.filename:
+            attachments.attach(inspection, photo, current_user, parent=order)
+
+    return _submit(order, form, "inspection_form", run, _("Inspection recorded."), "#inspections")
+
+
+@bp.post("/orders/<int:order_id>/shipments")
+@sales_side
+def shipment_add(order_id: int):
+    """Record a shipment with the quantities of each line (partial shipments allowed)."""
+    order = _load(order_id)
+    form = ShipmentForm()
+    quantities = _quantities()
+    return _submit(order, form, "shipment_form",
+                   lambda: services.record_shipment(order, form.data, quantities, current_user),
+                   _("Shipment recorded."), "#shipments", shipment_quantities=quantities)
+
+
+@bp.post("/orders/<int:order_id>/shipments/<int:shipment_id>/delivered")
+@sales_side
+def shipment_delivered(order_id: int, shipment_id: int):
+    order = _load(order_id)
+    shipment = next((s for s in order.shipments if s.id == shipment_id), None)
+    if shipment is None:
+        abort(404)
+    form = DeliveredForm()
+    return _submit(order, form, "",
+                   lambda: services.confirm_delivery(order, shipment, form.delivered_on.data, current_user),
+                   _("Delivery confirmed."), "#shipments")
+
+
+# Money
+
+@bp.post("/orders/<int:order_id>/payments")
+@sales_side
+def payment_add(order_id: int):
+    """Record a payment received; overpayment and non-positive amounts are refused."""
+    order = _load(order_id)
+    form = PaymentForm()
+    data_amount = request.form.get("amount")
+    return _submit(order, form, "payment_form",
+                   lambda: services.record_payment(order, dict(form.data, amount=data_amount), current_user),
+                   _("Payment recorded."), "#payments")
+
+
+@bp.post("/orders/<int:order_id>/dunning")
+@sales_side
+def dunning_add(order_id: int):
+    """A dunning note (催款): who was asked, what they promised."""
+    order = _load(order_id)
+    form = DunningForm()
+    back = request.form.get("back")
+    response = _submit(order, form, "dunning_form",
+                       lambda: services.add_dunning(order, dict(form.data, promised_amount=request.form.get(
+                           "promised_amount")), current_user), _("Dunning note added."), "#payments")
+    if back == "receivables" and response.status_code == 303:
+        return see_other(url_for("orders.receivables") + f"#order-{order.id}")
+    return response
+
+
+# Change requests
+
+@bp.post("/orders/<int:order_id>/changes")
+@sales_side
+def change_add(order_id: int):
+    """A written change request (变更) for a signed order."""
+    order = _load(order_id)
+    form = ChangeForm()
+    return _submit(order, form, "change_form",
+                   lambda: services.request_change(order, form.what.data, form.why.data, current_user),
+                   _("Change request sent for approval."), "#changes")
+
+
+@bp.post("/orders/<int:order_id>/changes/<int:change_id>/<any(approve, reject):decision>")
+@managers
+def change_decide(order_id: int, change_id: int, decision: str):
+    order = _load(order_id)
+    request_ = next((c for c in order.change_requests if c.id == change_id), None)
+    if request_ is None:
+        abort(404)
+    form = DecisionForm()
+    return _submit(order, form, "",
+                   lambda: services.decide_change(order, request_, decision == "approve", form.note.data or "",
+                                                  current_user), _("Change request decided."), "#changes")
+
+
+# Files
+
+@bp.post("/orders/<int:order_id>/files")
+@sales_side
+def file_add(order_id: int):
+    """Attach a scan or photo to the order (size and real type checked)."""
+    order = _load(order_id)
+    form = FileForm()
+
+    def run():
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise services.OrderError({"file": _("Choose a file.")})
+        attachments.attach(order, upload, current_user, customer_visible=form.customer_visible.data)
+
+    return _submit(order, form, "file_form", run, _("File attached."), "#files")
+
+
+@bp.get("/orders/<int:order_id>/files/<int:attachment_id>")
+@staff_required
+def file(order_id: int, attachment_id: int):
+    """A file of the order or of one of its inspections, for users who may see the order."""
+    order = _load(order_id)
+    found = attachments.get_for(order, attachment_id)
+    for inspection in order.inspections:
+        found = found or attachments.get_for(inspection, attachment_id)
+    if found is None:
+        abort(404)
+    return attachments.send(found, download=request.args.get("download") == "1")
+
+
+# Receivables
+
+@bp.get("/receivables/")
+@staff_required
+def receivables():
+    """Open amounts by customer and currency, ageing buckets, collection rate, dunning notes."""
+    today = local_today()
+    try:
+        as_of = date.fromisoformat(request.args.get("as_of") or today.isoformat())
+    except ValueError:
+        as_of = today
+    owner = request.args.get("owner", type=int) if current_user.role != "sales" else None
+    month = request.args.get("month") or today.strftime("%Y-%m")
+    try:
+        year, month_no = (int(p) for p in month.split("-"))
+        start = date(year, month_no, 1)
+    except (ValueError, TypeError):
+        start = today.replace(day=1)
+    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    groups = services.receivables(current_user, as_of, owner)
+    order_ids = [order.id for group in groups for order, *_rest in group.orders]
+    return render("orders/receivables.html", groups=groups, as_of=as_of, owner=owner, month=start.strftime("%Y-%m"),
+                  rate=services.collection_rate(current_user, start, end, owner), period=(start, end),
+                  notes=services.dunning_notes(order_ids), buckets=services.BUCKETS,
+                  bucket_labels=services.BUCKET_LABELS, salespeople=salespeople(),
+                  dunning_form=DunningForm(formdata=None, noted_on=today))
+
+
+EVENT_LABELS = {
+    "created": _l("Order created"), "progress": _l("Production progress"), "payment": _l("Payment received"),
+    "inspection": _l("Inspection"), "shipment": _l("Shipment"), "delivered": _l("Delivered"),
+    "plan_saved": _l("Production plan written"), "plan_submitted": _l("Production plan submitted"),
+    "plan_approved_by_manager": _l("Production plan approved by the manager"),
+    "plan_rejected": _l("Production plan sent back"), "change_requested": _l("Change requested"),
+    "change_approved": _l("Change approved"), "change_rejected": _l("Change rejected"),
+    "change_applied": _l("Change applied"),
+}
+PLAN_STATE_LABELS = {"draft": _l("Draft"), "submitted": _l("Waiting for approval"), "approved": _l("Approved")}
+CHANGE_STATE_LABELS = {"requested": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected"),
+                       "applied": _l("Applied")}
+
+
+@bp.app_template_global()
+def event_label(kind: str) -> str:
+    return str(EVENT_LABELS.get(kind, kind))
+
+
+@bp.app_template_global()
+def plan_state_label(state: str) -> str:
+    return str(PLAN_STATE_LABELS.get(state, state))
+
+
+@bp.app_template_global()
+def change_state_label(state: str) -> str:
+    return str(CHANGE_STATE_LABELS.get(state, state))

@@ -1,0 +1,770 @@
+"""Order rules: the state table, items, payments, shipments, inspections, the production plan,
+change requests, the timeline, and receivables with ageing."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from .. import audit, numbering
+from ..extensions import db
+from ..i18n import local_today
+from ..models import (INCOTERMS, ChangeRequest, Customer, DunningNote, Inspection, Order, OrderEvent, OrderItem,
+                      OrderState, Payment, PaymentKind, Product, ProductionPlan, ProductionPlanLine, Shipment,
+                      ShipmentLine, User)
+from ..models.base import utcnow
+from ..workflow import Transition, TransitionError, Workflow
+from .access import owns, visible_orders
+
+S = OrderState
+CENT = Decimal("0.01")
+SALES_SIDE = frozenset({"admin", "manager", "sales"})
+MANAGERS = frozenset({"admin", "manager"})
+OPEN_STATES = tuple(s.value for s in S if s not in (S.CLOSED, S.CANCELLED))
+SIGNED_STATES = (S.CONTRACT_SIGNED.value, S.DEPOSIT_RECEIVED.value, S.PLAN_APPROVED.value, S.IN_PRODUCTION.value,
+                 S.INSPECTED.value, S.SHIPPED.value, S.BALANCE_RECEIVED.value)
+BEFORE_SHIPPING = (S.INQUIRY.value, S.QUOTED.value, S.CONTRACT_SIGNED.value, S.DEPOSIT_RECEIVED.value,
+                   S.PLAN_APPROVED.value, S.IN_PRODUCTION.value, S.INSPECTED.value)
+
+STATE_LABELS = {
+    "inquiry": _l("Inquiry"), "quoted": _l("Quoted"), "contract_signed": _l("Contract signed"),
+    "deposit_received": _l("Deposit received"), "plan_approved": _l("Production plan approved"),
+    "in_production": _l("In production"), "inspected": _l("Inspected"), "shipped": _l("Shipped"),
+    "balance_received": _l("Balance received"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
+}
+STEPS = [s.value for s in S if s is not S.CANCELLED]
+
+# Transitions the user starts by a button; others happen as a consequence of a record (a deposit
+# payment, an approved plan, a passed inspection, a shipment, the balance) and are listed in
+# `_advance`. Both write the same timeline events.
+WORKFLOW = Workflow([
+    Transition("mark_quoted", (S.INQUIRY.value,), S.QUOTED.value, SALES_SIDE, _l("Mark as quoted"),
+               owner_only=True),
+    Transition("sign_contract", (S.INQUIRY.value, S.QUOTED.value), S.CONTRACT_SIGNED.value, SALES_SIDE,
+               _l("Contract signed"), "primary", owner_only=True, fields=("contract_date",)),
+    Transition("confirm_deposit", (S.CONTRACT_SIGNED.value,), S.DEPOSIT_RECEIVED.value, SALES_SIDE,
+               _l("Deposit or L/C confirmed"), owner_only=True, fields=("note",)),
+    Transition("start_production", (S.PLAN_APPROVED.value,), S.IN_PRODUCTION.value, SALES_SIDE,
+               _l("Start production"), "primary", owner_only=True),
+    Transition("close", (S.BALANCE_RECEIVED.value,), S.CLOSED.value, SALES_SIDE, _l("Close the order"),
+               "primary", owner_only=True),
+    Transition("cancel", OPEN_STATES, S.CANCELLED.value, SALES_SIDE, _l("Cancel the order"), "danger",
+               owner_only=True, fields=("reason",)),
+])
+
+
+class OrderError(ValueError):
+    """Refused input: {field: message} for the form ("" for the whole form)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(str(v) for v in errors.values()))
+        self.errors = errors
+
+
+def _decimal(value, places: str = "0.01", field_name: str = "amount", minimum: Decimal | None = Decimal("0"),
+             strictly_positive: bool = False) -> Decimal:
+    try:
+        number = Decimal(str(value).strip().replace(",", "")).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, AttributeError):
+        raise OrderError({field_name: _("Enter a number.")}) from None
+    if not number.is_finite() or abs(number) >= Decimal("1e11"):
+        raise OrderError({field_name: _("Enter a number.")})
+    if strictly_positive and number <= 0:
+        raise OrderError({field_name: _("Enter an amount greater than zero.")})
+    if minimum is not None and number < minimum:
+        raise OrderError({field_name: _("Enter an amount of zero or more.")})
+    return number
+
+
+def event(order: Order, kind: str, note: str | None = None, *, user: User | None = None, visible: bool = False,
+          state_from: str | None = None, state_to: str | None = None) -> OrderEvent:
+    """Add a timeline entry (and keep the collection in step for this request)."""
+    entry = OrderEvent(kind=kind, note=(note or None), user_id=getattr(user, "id", None), customer_visible=visible,
+                       state_from=state_from, state_to=state_to, at=utcnow())
+    order.events.append(entry)
+    return entry
+
+
+def _move(order: Order, target: str, user: User | None, kind: str, note: str | None = None,
+          visible: bool = True) -> None:
+    before = order.state
+    order.state = target
+    event(order, kind, note, user=user, visible=visible, state_from=before, state_to=target)
+    audit.record("transition", order, changes={"state": [before, target]}, summary=kind, user=user)
+
+
+# Creating and editing
+
+HEADER_FIELDS = ("customer_po", "currency", "incoterm", "port_of_loading", "port_of_destination", "payment_terms",
+                 "terms", "promised_date", "deposit_percent", "balance_days", "balance_basis", "notes")
+
+
+def clean_header(data: dict) -> dict:
+    errors, values = {}, {}
+    for name in ("customer_po", "port_of_loading", "port_of_destination", "payment_terms"):
+        values[name] = (data.get(name) or "").strip() or None
+    for name in ("terms", "notes"):
+        values[name] = (data.get(name) or "").replace("\r\n", "\n").strip() or None
+    values["currency"] = data.get("currency") or "CNY"
+    if values["currency"] not in ("CNY", "USD", "EUR"):
+        errors["currency"] = _("Choose a currency.")
+    values["incoterm"] = data.get("incoterm") or None
+    if values["incoterm"] and values["incoterm"] not in INCOTERMS:
+        errors["incoterm"] = _("Choose an Incoterm.")
+    values["promised_date"] = data.get("promised_date") or None
+    try:
+        percent = _decimal(data.get("deposit_percent") if data.get("deposit_percent") not in (None, "") else 0,
+                           field_name="deposit_percent")
+        if percent > 100:
+            raise OrderError({"deposit_percent": _("The deposit is a percentage from 0 to 100.")})
+        values["deposit_percent"] = percent
+    except OrderError as error:
+        errors.update(error.errors)
+    days = data.get("balance_days")
+    try:
+        values["balance_days"] = int(days or 0)
+        if not 0 <= values["balance_days"] <= 365:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["balance_days"] = _("Enter a number of days from 0 to 365.")
+    values["balance_basis"] = data.get("balance_basis") or "shipment"
+    if values["balance_basis"] not in ("shipment", "bl"):
+        errors["balance_basis"] = _("Choose when the balance falls due.")
+    if errors:
+        raise OrderError(errors)
+    return values
+
+
+def create_order(customer: Customer, data: dict, user: User) -> Order:
+    """A new order (an inquiry) for a customer the user may see."""
+    values = clean_header(data)
+    order = Order(number=numbering.next_number("order", local_today().year), customer_id=customer.id,
+                  created_by_id=user.id, state=S.INQUIRY.value, **values)
+    db.session.add(order)
+    db.session.flush()
+    event(order, "created", user=user)
+    audit.record("create", order, summary=f"{order.number} {customer.code}")
+    return order
+
+
+def may_edit_terms(order: Order) -> ChangeRequest | None | bool:
+    """True before signing; after signing, the approved change request that allows the edit, else False."""
+    if order.state in (S.INQUIRY.value, S.QUOTED.value):
+        return True
+    if order.state in (S.CLOSED.value, S.CANCELLED.value):
+        return False
+    for request in order.change_requests:
+        if request.state == "approved":
+            return request
+    return False
+
+
+def _require_editable(order: Order) -> ChangeRequest | None:
+    allowed = may_edit_terms(order)
+    if allowed is False:
+        raise TransitionError(_("A signed order changes only through an approved change request."))
+    return allowed if isinstance(allowed, ChangeRequest) else None
+
+
+def _applied(order: Order, request: ChangeRequest | None, user: User, what: str) -> None:
+    if request is not None:
+        request.state = "applied"
+        event(order, "change_applied", f"{what}: {request.what}", user=user, visible=True)
+
+
+def update_header(order: Order, data: dict, user: User, version) -> dict:
+    """Edit terms and dates; after signing only with an approved change request, which it uses up."""
+    check_version(order, version)
+    request = _require_editable(order)
+    changes = audit.apply_changes(order, clean_header(data))
+    if changes:
+        audit.record("update", order, changes=changes)
+        _applied(order, request, user, _("terms"))
+    return changes
+
+
+def check_version(record, version) -> None:
+    if version in (None, ""):
+        return
+    try:
+        stale = int(version) != record.version
+    except (TypeError, ValueError):
+        stale = True
+    if stale:
+        raise OrderError({"": _("Someone else saved this order while you were editing it. Changed meanwhile: "
+                                "%(fields)s. Reload and apply your change again.",
+                                fields=", ".join(changed_since(record, int(version) if str(version).isdigit() else 0))
+                                or "-")})
+
+
+def changed_since(record, version: int) -> list[str]:
+    from ..models import AuditLog
+
+    entries = db.session.scalars(
+        select(AuditLog).where(AuditLog.entity_type == type(record).__name__, AuditLog.entity_id == record.id,
+                               AuditLog.changes.is_not(None))
+        .order_by(AuditLog.id.desc()).limit(max(record.version - version, 1) * 3)).all()
+    fields: list[str] = []
+    for entry in entries:
+        for name in entry.changes or {}:
+            if name not in fields:
+                fields.append(name)
+    return fields
+
+
+def clean_item(data: dict) -> dict:
+    errors = {}
+    product = None
+    if data.get("product_id"):
+        product = db.session.get(Product, int(data["product_id"]))
+        if product is None or not product.active:
+            errors["product_id"] = _("Choose a product from the catalogue.")
+    description = (data.get("description") or "").strip() or (product.name if product else "")
+    if not description:
+        errors["description"] = _("Describe the item or choose a product.")
+    values = {"product_id": product.id if product else None, "description": description[:200],
+              "specification": ((data.get("specification") or "").strip()
+                                or (product.specification if product else None) or None),
+              "unit": ((data.get("unit") or "").strip() or (product.unit if product else "pcs"))[:20]}
+    try:
+        values["quantity"] = _decimal(data.get("quantity"), "0.001", "quantity", strictly_positive=True)
+    except OrderError as error:
+        errors.update(error.errors)
+    price = data.get("unit_price")
+    if price in (None, "") and product is not None and product.default_price is not None:
+        price = product.default_price
+    try:
+        values["unit_price"] = _decimal(price, "0.0001", "unit_price")
+    except OrderError as error:
+        errors.update(error.errors)
+    if errors:
+        raise OrderError(errors)
+    return values
+
+
+def add_item(order: Order, data: dict, user: User) -> OrderItem:
+    request = _require_editable(order)
+    item = OrderItem(position=len(order.items) + 1, **clean_item(data))
+    order.items.append(item)
+    db.session.flush()
+    audit.record("create", item, summary=f"{item.description} × {item.quantity}", parent=order)
+    _applied(order, request, user, _("items"))
+    return item
+
+
+def update_item(order: Order, item: OrderItem, data: dict, user: User) -> dict:
+    request = _require_editable(order)
+    values = clean_item(data)
+    shipped = shipped_quantities(order).get(item.id, Decimal(0))
+    if values["quantity"] < shipped:
+        raise OrderError({"quantity": _("%(n)s have already been shipped.", n=shipped)})
+    changes = audit.apply_changes(item, values)
+    if changes:
+        audit.record("update", item, changes=changes, parent=order)
+        _applied(order, request, user, _("items"))
+    return changes
+
+
+def remove_item(order: Order, item: OrderItem, user: User) -> None:
+    request = _require_editable(order)
+    if shipped_quantities(order).get(item.id):
+        raise OrderError({"": _("A line that has been shipped cannot be removed.")})
+    audit.record("delete", item, summary=item.description, parent=order)
+    order.items.remove(item)
+    for position, other in enumerate(order.items, start=1):
+        other.position = position
+    _applied(order, request, user, _("items"))
+
+
+# Transitions
+
+def take(order: Order, name: str, data: dict, user: User) -> None:
+    """Perform the button transition `name` if the table allows it; TransitionError (409) if not."""
+    transition = WORKFLOW.check(order, user, name, owns(user, order))
+    if name == "sign_contract":
+        if not order.items:
+            raise OrderError({"": _("Add the items before signing the contract.")})
+        order.contract_date = data.get("contract_date") or local_today()
+        if not order.contract_no:
+            order.contract_no = numbering.next_number("contract", order.contract_date.year)
+        _move(order, transition.target, user, name, _("Contract %(no)s", no=order.contract_no))
+    elif name == "confirm_deposit":
+        note = (data.get("note") or "").strip()
+        if deposit_paid(order) < deposit_due(order) and not note:
+            raise OrderError({"note": _("No deposit is recorded yet: say how it is secured (e.g. L/C number).")})
+        _move(order, transition.target, user, name, note)
+        _advance(order, user)
+    elif name == "cancel":
+        reason = (data.get("reason") or "").strip()
+        if not reason:
+            raise OrderError({"reason": _("Give the reason for cancelling.")})
+        order.cancel_reason = reason[:500]
+        _move(order, transition.target, user, name, reason)
+    elif name == "close":
+        order.closed_at = utcnow()
+        _move(order, transition.target, user, name)
+    else:
+        _move(order, transition.target, user, name)
+
+
+def _advance(order: Order, user: User | None) -> None:
+    """Move on by what has been recorded: deposit paid, plan approved, balance paid."""
+    if order.state == S.CONTRACT_SIGNED.value and deposit_due(order) > 0 and deposit_paid(order) >= deposit_due(order):
+        _move(order, S.DEPOSIT_RECEIVED.value, user, "deposit_received")
+    if order.state == S.DEPOSIT_RECEIVED.value and order.plan is not None and order.plan.state == "approved":
+        _move(order, S.PLAN_APPROVED.value, user, "plan_approved")
+    if order.state == S.SHIPPED.value and order.total > 0 and order.paid >= order.total and fully_shipped(order):
+        _move(order, S.BALANCE_RECEIVED.value, user, "balance_received")
+
+
+def set_progress(order: Order, percent, note: str, visible: bool, user: User) -> None:
+    if order.state != S.IN_PRODUCTION.value:
+        raise TransitionError(_("Progress is reported while the order is in production."))
+    try:
+        value = int(percent)
+    except (TypeError, ValueError):
+        raise OrderError({"progress": _("Enter a percentage from 0 to 100.")}) from None
+    if not 0 <= value <= 100:
+        raise OrderError({"progress": _("Enter a percentage from 0 to 100.")})
+    changes = audit.apply_changes(order, {"progress": value})
+    event(order, "progress", f"{value}% {note or ''}".strip(), user=user, visible=visible)
+    audit.record("update", order, changes=changes or None, summary="progress")
+
+
+# Money
+
+def deposit_due(order: Order) -> Decimal:
+    return (order.total * order.deposit_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def deposit_paid(order: Order) -> Decimal:
+    return sum((p.amount for p in order.payments if p.kind == PaymentKind.DEPOSIT.value), Decimal("0.00"))
+
+
+def open_amount(order: Order) -> Decimal:
+    return order.total - order.paid
+
+
+PAYABLE_STATES = SIGNED_STATES
+
+
+def record_payment(order: Order, data: dict, user: User) -> Payment:
+    """A payment received; more than is open, zero or negative amounts are refused."""
+    if order.state not in PAYABLE_STATES:
+        raise TransitionError(_("Payments are recorded once the contract is signed."))
+    amount = _decimal(data.get("amount"), field_name="amount", strictly_positive=True)
+    kind = data.get("kind") or PaymentKind.OTHER.value
+    if kind not in [k.value for k in PaymentKind]:
+        raise OrderError({"kind": _("Choose the kind of payment.")})
+    received_on = data.get("received_on") or local_today()
+    if received_on > local_today():
+        raise OrderError({"received_on": _("A payment cannot be received in the future.")})
+    if amount > open_amount(order):
+        raise OrderError({"amount": _("This is more than the open amount of %(currency)s %(open)s.",
+                                      currency=order.currency, open=f"{open_amount(order):,.2f}")})
+    payment = Payment(kind=kind, amount=amount, received_on=received_on, method=(data.get("method") or None),
+                      reference=(data.get("reference") or "").strip()[:100] or None,
+                      note=(data.get("note") or "").strip()[:500] or None, created_by_id=user.id)
+    order.payments.append(payment)
+    db.session.flush()
+    audit.record("create", payment, summary=f"{order.currency} {amount} {kind}", parent=order)
+    event(order, "payment", f"{order.currency} {amount:,.2f} ({kind})", user=user, visible=True)
+    _advance(order, user)
+    return payment
+
+
+# Production plan
+
+def save_plan(order: Order, data: dict, quantities: dict[int, str], user: User) -> ProductionPlan:
+    """Write or rewrite the plan (draft); a changed plan needs approval again."""
+    if order.state not in (S.CONTRACT_SIGNED.value, S.DEPOSIT_RECEIVED.value):
+        raise TransitionError(_("The production plan is written after the contract is signed and before production."))
+    plan = order.plan or ProductionPlan(order=order)
+    lines = []
+    errors = {}
+    items = {item.id: item for item in order.items}
+    for item_id, raw in quantities.items():
+        if item_id not in items:
+            continue
+        if raw in (None, ""):
+            continue
+        try:
+            quantity = _decimal(raw, "0.001", f"qty_{item_id}", strictly_positive=True)
+        except OrderError as error:
+            errors.update(error.errors)
+            continue
+        lines.append(ProductionPlanLine(order_item_id=item_id, quantity=quantity,
+                                        required_date=data.get("required_date")))
+    if not lines and not errors:
+        errors[""] = _("Plan at least one item.")
+    if errors:
+        raise OrderError(errors)
+    changes = audit.apply_changes(plan, {
+        "packaging": (data.get("packaging") or "").strip() or None,
+        "marking": (data.get("marking") or "").strip() or None,
+        "required_date": data.get("required_date") or None,
+        "notes": (data.get("notes") or "").strip() or None,
+        "state": "draft", "approved_by_id": None, "approved_at": None,
+    })
+    plan.lines = lines
+    db.session.add(plan)
+    db.session.flush()
+    audit.record("update", plan, changes=changes or None, summary="plan saved", parent=order)
+    event(order, "plan_saved", user=user)
+    return plan
+
+
+def plan_action(order: Order, action: str, user: User, reason: str = "") -> None:
+    """submit (the salesperson), approve or reject (a manager): 生产计划单 must be signed before production."""
+    plan = order.plan
+    if plan is None:
+        raise TransitionError(_("There is no production plan yet."))
+    if action == "submit" and plan.state == "draft" and user.role in SALES_SIDE and owns(user, order):
+        plan.state, plan.submitted_at = "submitted", utcnow()
+        event(order, "plan_submitted", user=user)
+    elif action == "approve" and plan.state == "submitted" and user.role in MANAGERS:
+        plan.state, plan.approved_by_id, plan.approved_at, plan.rejection_reason = "approved", user.id, utcnow(), None
+        event(order, "plan_approved_by_manager", user=user)
+        _advance(order, user)
+    elif action == "reject" and plan.state == "submitted" and user.role in MANAGERS:
+        if not reason.strip():
+            raise OrderError({"reason": _("Give the reason for sending the plan back.")})
+        plan.state, plan.rejection_reason = "draft", reason.strip()[:500]
+        event(order, "plan_rejected", reason, user=user)
+    else:
+        raise TransitionError(_("This action is not possible in the current state."))
+    audit.record("transition", plan, summary=action, parent=order)
+
+
+# Inspection and shipping
+
+def record_inspection(order: Order, data: dict, user: User) -> Inspection:
+    if order.state not in (S.IN_PRODUCTION.value, S.INSPECTED.value, S.SHIPPED.value):
+        raise TransitionError(_("Inspections are recorded during and after production."))
+    inspector = (data.get("inspector") or "").strip()
+    if not inspector:
+        raise OrderError({"inspector": _("Who inspected?")})
+    passed = data.get("result") == "pass"
+    if data.get("result") not in ("pass", "fail"):
+        raise OrderError({"result": _("Choose pass or fail.")})
+    defects = (data.get("defects") or "").strip() or None
+    if not passed and not defects:
+        raise OrderError({"defects": _("Describe the defects found.")})
+    inspection = Inspection(inspected_on=data.get("inspected_on") or local_today(), inspector=inspector[:60],
+                            passed=passed, defects=defects, notes=(data.get("notes") or "").strip() or None,
+                            created_by_id=user.id)
+    order.inspections.append(inspection)
+    db.session.flush()
+    audit.record("create", inspection, summary="pass" if passed else "fail", parent=order)
+    note = _("Passed") if passed else _("Failed: %(defects)s", defects=defects)
+    event(order, "inspection", note, user=user, visible=True)
+    if passed and order.state == S.IN_PRODUCTION.value:
+        order.progress = 100
+        _move(order, S.INSPECTED.value, user, "inspected", note)
+    return inspection
+
+
+def shipped_quantities(order: Order) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for shipment in order.shipments:
+        for line in shipment.lines:
+            totals[line.order_item_id] = totals.get(line.order_item_id, Decimal(0)) + line.quantity
+    return totals
+
+
+def fully_shipped(order: Order) -> bool:
+    shipped = shipped_quantities(order)
+    return bool(order.items) and all(shipped.get(item.id, Decimal(0)) >= item.quantity for item in order.items)
+
+
+SHIPMENT_FIELDS = ("carrier", "booking_no", "container_no", "bl_no", "tracking_no", "receiver_name",
+                   "receiver_address", "receiver_phone", "shipping_marks", "notes")
+
+
+def record_shipment(order: Order, data: dict, quantities: dict[int, str], user: User) -> Shipment:
+    """A shipment with quantities per line (partial shipments allowed, never more than ordered)."""
+    if order.state not in (S.INSPECTED.value, S.SHIPPED.value):
+        raise TransitionError(_("Goods ship after a passed inspection."))
+    errors = {}
+    shipped = shipped_quantities(order)
+    lines = []
+    for item in order.items:
+        raw = quantities.get(item.id)
+        if raw in (None, ""):
+            continue
+        try:
+            quantity = _decimal(raw, "0.001", f"qty_{item.id}", strictly_positive=True)
+        except OrderError as error:
+            errors.update(error.errors)
+            continue
+        remaining = item.quantity - shipped.get(item.id, Decimal(0))
+        if quantity > remaining:
+            errors[f"qty_{item.id}"] = _("Only %(n)s left to ship.", n=remaining.normalize())
+            continue
+        lines.append(ShipmentLine(order_item_id=item.id, quantity=quantity))
+    if not lines and not errors:
+        errors[""] = _("Enter the quantity shipped for at least one line.")
+    if errors:
+        raise OrderError(errors)
+    values = {name: (data.get(name) or "").strip() or None for name in SHIPMENT_FIELDS}
+    shipment = Shipment(ship_date=data.get("ship_date") or local_today(), bl_date=data.get("bl_date") or None,
+                        arrival_date=data.get("arrival_date") or None, created_by_id=user.id, lines=lines, **values)
+    order.shipments.append(shipment)
+    db.session.flush()
+    audit.record("create", shipment, summary=f"{len(lines)} lines", parent=order)
+    parts = [p for p in (values["carrier"], values["bl_no"] and f"B/L {values['bl_no']}",
+                         values["tracking_no"] and f"{_('Tracking')} {values['tracking_no']}") if p]
+    event(order, "shipment", " · ".join(parts), user=user, visible=True)
+    if order.state == S.INSPECTED.value:
+        _move(order, S.SHIPPED.value, user, "shipped", " · ".join(parts))
+    _advance(order, user)
+    return shipment
+
+
+def confirm_delivery(order: Order, shipment: Shipment, delivered_on: date, user: User) -> None:
+    if delivered_on > local_today():
+        raise OrderError({"delivered_on": _("A delivery cannot be confirmed for a future date.")})
+    changes = audit.apply_changes(shipment, {"delivered_on": delivered_on})
+    audit.record("update", shipment, changes=changes, parent=order)
+    event(order, "delivered", delivered_on.isoformat(), user=user, visible=True)
+
+
+# Change requests
+
+def request_change(order: Order, what: str, why: str, user: User) -> ChangeRequest:
+    if order.state not in SIGNED_STATES:
+        raise TransitionError(_("Change requests are for signed, open orders."))
+    errors = {}
+    if not (what or "").strip():
+        errors["what"] = _("Say what should change.")
+    if not (why or "").strip():
+        errors["why"] = _("Say why.")
+    if errors:
+        raise OrderError(errors)
+    request = ChangeRequest(what=what.strip(), why=why.strip(), requested_by_id=user.id)
+    order.change_requests.append(request)
+    db.session.flush()
+    audit.record("create", request, summary=what[:200], parent=order)
+    event(order, "change_requested", what, user=user)
+    return request
+
+
+def decide_change(order: Order, request: ChangeRequest, approve: bool, note: str, user: User) -> None:
+    if user.role not in MANAGERS:
+        raise TransitionError(_("You may not do this."))
+    if request.state != "requested":
+        raise TransitionError(_("This change request has been decided already."))
+    request.state = "approved" if approve else "rejected"
+    request.decided_by_id, request.decided_at = user.id, utcnow()
+    request.decision_note = (note or "").strip()[:500] or None
+    audit.record("transition", request, summary=request.state, parent=order)
+    event(order, "change_approved" if approve else "change_rejected", request.what, user=user)
+
+
+# Dunning
+
+def add_dunning(order: Order, data: dict, user: User) -> DunningNote:
+    note = (data.get("note") or "").strip()
+    if not note:
+        raise OrderError({"note": _("Write what was said.")})
+    promised_amount = data.get("promised_amount")
+    entry = DunningNote(order_id=order.id, noted_on=data.get("noted_on") or local_today(),
+                        contact=(data.get("contact") or "").strip()[:100] or None, note=note,
+                        promised_on=data.get("promised_on") or None, user_id=user.id,
+                        promised_amount=_decimal(promised_amount, field_name="promised_amount")
+                        if promised_amount not in (None, "") else None)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("create", entry, summary=note[:200], parent=order)
+    return entry
+
+
+# Receivables
+
+BUCKETS = ("not_due", "d1_30", "d31_60", "d61_90", "over_90")
+BUCKET_LABELS = {"not_due": _l("Not due"), "d1_30": _l("1–30 days"), "d31_60": _l("31–60 days"),
+                 "d61_90": _l("61–90 days"), "over_90": _l("Over 90 days")}
+
+
+@dataclass
+class Due:
+    """One amount the customer owes: the deposit or the balance, with its due date (None: not yet known)."""
+
+    label: str
+    amount: Decimal
+    due_on: date | None
+
+
+def dues(order: Order) -> list[Due]:
+    """The order's deposit and balance with their due dates, from its payment terms."""
+    total = order.total
+    deposit = deposit_due(order)
+    result = []
+    if deposit > 0:
+        result.append(Due("deposit", deposit, order.contract_date))
+    balance = total - deposit
+    if balance > 0:
+        basis = None
+        dates = [s.bl_date if order.balance_basis == "bl" else s.ship_date for s in order.shipments]
+        dates = [d for d in dates if d]
+        if dates:
+            basis = max(dates) + timedelta(days=order.balance_days)
+        result.append(Due("balance", balance, basis))
+    return result
+
+
+def bucket(due_on: date | None, as_of: date) -> str:
+    if due_on is None or due_on >= as_of:
+        return "not_due"
+    days = (as_of - due_on).days
+    if days <= 30:
+        return "d1_30"
+    if days <= 60:
+        return "d31_60"
+    if days <= 90:
+        return "d61_90"
+    return "over_90"
+
+
+def ageing(order: Order, as_of: date) -> dict[str, Decimal]:
+    """The open amount of `order` split into ageing buckets; payments settle the oldest due first."""
+    result = {name: Decimal("0.00") for name in BUCKETS}
+    paid = order.paid
+    for due in dues(order):
+        settled = min(paid, due.amount)
+        paid -= settled
+        remaining = due.amount - settled
+        if remaining > 0:
+            result[bucket(due.due_on, as_of)] += remaining
+    return result
+
+
+@dataclass
+class CustomerReceivable:
+    customer: Customer
+    currency: str
+    orders: list = field(default_factory=list)  # (order, ageing dict, open amount, next due date)
+    totals: dict = field(default_factory=lambda: {name: Decimal("0.00") for name in BUCKETS})
+
+    @property
+    def open(self) -> Decimal:
+        return sum(self.totals.values(), Decimal("0.00"))
+
+    @property
+    def overdue(self) -> Decimal:
+        return self.open - self.totals["not_due"]
+
+
+def receivables(user: User, as_of: date, owner_id: int | None = None) -> list[CustomerReceivable]:
+    """Open amounts of signed orders the user may see, by customer and currency, with ageing."""
+    stmt = (visible_orders(user).where(Order.state.in_(SIGNED_STATES))
+            .options(selectinload(Order.items), selectinload(Order.payments), selectinload(Order.shipments),
+                     selectinload(Order.customer)))
+    if owner_id:
+        stmt = stmt.where(Customer.owner_id == owner_id)
+    groups: dict[tuple[int, str], CustomerReceivable] = {}
+    for order in db.session.scalars(stmt.order_by(Order.contract_date, Order.id)):
+        amount = open_amount(order)
+        if amount <= 0:
+            continue
+        split = ageing(order, as_of)
+        key = (order.customer_id, order.currency)
+        group = groups.setdefault(key, CustomerReceivable(order.customer, order.currency))
+        next_due = min((d.due_on for d in dues(order) if d.due_on), default=None)
+        group.orders.append((order, split, amount, next_due))
+        for name in BUCKETS:
+            group.totals[name] += split[name]
+    return sorted(groups.values(), key=lambda g: (-g.overdue, -g.open, g.customer.code))
+
+
+def collection_rate(user: User, start: date, end: date, owner_id: int | None = None) -> dict[str, dict]:
+    """回款率 per currency for [start, end]: payments received ÷ amounts that fell due in the period."""
+    stmt = (visible_orders(user).where(Order.state.in_(SIGNED_STATES + (S.CLOSED.value,)))
+            .options(selectinload(Order.items), selectinload(Order.payments), selectinload(Order.shipments)))
+    if owner_id:
+        stmt = stmt.where(Customer.owner_id == owner_id)
+    result: dict[str, dict] = {}
+    for order in db.session.scalars(stmt):
+        row = result.setdefault(order.currency, {"due": Decimal("0.00"), "received": Decimal("0.00")})
+        row["due"] += sum((d.amount for d in dues(order) if d.due_on and start <= d.due_on <= end), Decimal("0.00"))
+        row["received"] += sum((p.amount for p in order.payments if start <= p.received_on <= end), Decimal("0.00"))
+    for row in result.values():
+        row["rate"] = (row["received"] / row["due"] * 100).quantize(Decimal("0.1")) if row["due"] else None
+    return result
+
+
+def dunning_notes(order_ids: list[int]) -> dict[int, list[DunningNote]]:
+    notes: dict[int, list[DunningNote]] = {}
+    if not order_ids:
+        return notes
+    for note in db.session.scalars(select(DunningNote).where(DunningNote.order_id.in_(order_ids))
+                                   .order_by(DunningNote.noted_on.desc(), DunningNote.id.desc())):
+        notes.setdefault(note.order_id, []).append(note)
+    return notes
+
+
+# Lists and home page
+
+def search(user: User, filters: dict):
+    stmt = visible_orders(user)
+    q = (filters.get("q") or "").strip()
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(func.lower(Order.number).like(like) | func.lower(Order.contract_no).like(like)
+                          | func.lower(Customer.name).like(like) | func.lower(Customer.code).like(like)
+                          | func.lower(Order.customer_po).like(like))
+    if filters.get("state"):
+        stmt = stmt.where(Order.state == filters["state"])
+    if filters.get("open"):
+        stmt = stmt.where(Order.state.in_(OPEN_STATES))
+    if filters.get("late"):
+        stmt = stmt.where(Order.promised_date < local_today(), Order.state.in_(BEFORE_SHIPPING))
+    if filters.get("owner"):
+        stmt = stmt.where(Customer.owner_id == int(filters["owner"]))
+    sort = filters.get("sort") or "-created"
+    columns = {"number": Order.number, "created": Order.created_at, "promised": Order.promised_date,
+               "state": Order.state, "customer": Customer.name}
+    column = columns.get(sort.lstrip("-"), Order.created_at)
+    return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), Order.id.desc())
+
+
+def to_ship_this_week(user: User, today: date):
+    end = today + timedelta(days=6 - today.weekday())
+    return db.session.scalars(
+        visible_orders(user).where(Order.state.in_(BEFORE_SHIPPING[2:]), Order.promised_date <= end,
+                                   Order.promised_date >= today)
+        .options(selectinload(Order.customer)).order_by(Order.promised_date).limit(20)).all()
+
+
+def late_deliveries(user: User, today: date):
+    return db.session.scalars(
+        visible_orders(user).where(Order.state.in_(BEFORE_SHIPPING[2:]), Order.promised_date < today)
+        .options(selectinload(Order.customer)).order_by(Order.promised_date).limit(20)).all()
+
+
+def plans_awaiting_approval(user: User):
+    if user.role not in MANAGERS:
+        return []
+    return db.session.scalars(
+        visible_orders(user).join(ProductionPlan, ProductionPlan.order_id == Order.id)
+        .where(ProductionPlan.state == "submitted").options(selectinload(Order.customer)).limit(20)).all()
+
+
+def changes_awaiting_approval(user: User):
+    if user.role not in MANAGERS:
+        return []
+    return db.session.scalars(
+        select(ChangeRequest).join(Order, ChangeRequest.order_id == Order.id)
+        .where(ChangeRequest.state == "requested", Order.id.in_(visible_orders(user).with_only_columns(Order.id)))
+        .limit(20)).all()
+
+
+def as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value

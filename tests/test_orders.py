@@ -1,0 +1,555 @@
+"""Orders: the state table for each role, items, plan, inspections, shipments, payments, change requests,
+receivables with ageing, and the pages that show them."""
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+
+from portal.extensions import db
+from portal.models import AuditLog, ChangeRequest, Order, OrderEvent, Payment, Shipment
+from tests.conftest import login
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def sales(make_user):
+    return make_user("sales", display_name="王销售")
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user("manager", display_name="李经理")
+
+
+@pytest.fixture
+def customer(make_customer, sales):
+    return make_customer(owner=sales, name="宁波海曙进出口有限公司")
+
+
+def _new_order(client, customer, **fields) -> int:
+    data = {"customer_code": customer.code, "currency": "CNY", "deposit_percent": "30", "balance_days": "30",
+            "balance_basis": "shipment", "promised_date": (TODAY + timedelta(days=30)).isoformat()}
+    data.update(fields)
+    response = client.post("/orders/new", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    return int(response.headers["Location"].split("/orders/")[1].split("#")[0])
+
+
+def _add_item(client, order_id, quantity="100", price="12.50", description="不锈钢球阀 DN25"):
+    return client.post(f"/orders/{order_id}/items", data={"description": description, "quantity": quantity,
+                                                           "unit": "pcs", "unit_price": price})
+
+
+def _order(app, order_id) -> Order:
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        _ = order.items, order.payments, order.shipments, order.events, order.plan, order.change_requests
+        db.session.expunge_all()
+        return order
+
+
+def _signed_order(client, customer, quantity="100", price="12.50", **fields) -> int:
+    order_id = _new_order(client, customer, **fields)
+    assert _add_item(client, order_id, quantity, price).status_code == 303
+    response = client.post(f"/orders/{order_id}/action/sign_contract", data={"contract_date": TODAY.isoformat()})
+    assert response.status_code == 303
+    return order_id
+
+
+def _to_production(client, app, manager, sales, order_id):
+    """Deposit, plan written and approved by the manager, production started (client ends as `sales`)."""
+    order = _order(app, order_id)
+    client.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": str(order.total * Decimal("0.3")),
+                                                       "received_on": TODAY.isoformat(), "method": "T/T"})
+    item_id = order.items[0].id
+    client.post(f"/orders/{order_id}/plan", data={"packaging": "纸箱", f"qty_{item_id}": str(order.items[0].quantity)})
+    client.post(f"/orders/{order_id}/plan/submit", data={})
+    client.post("/logout", data={})
+    login(client, manager)
+    assert client.post(f"/orders/{order_id}/plan/approve", data={}).status_code == 303
+    client.post("/logout", data={})
+    login(client, sales)
+    assert client.post(f"/orders/{order_id}/action/start_production", data={}).status_code == 303
+
+
+# The whole way, through the pages
+
+def test_order_from_inquiry_to_closed(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer, customer_po="PO-7788")
+    assert _order(app, order_id).state == "inquiry"
+    assert _add_item(client, order_id, "100", "12.50").status_code == 303
+    assert _add_item(client, order_id, "3", "0.3333", description="密封圈").status_code == 303
+    order = _order(app, order_id)
+    assert order.total == Decimal("1251.00")  # 1250.00 + 3 × 0.3333 = 0.9999 → 1.00
+    assert client.post(f"/orders/{order_id}/action/mark_quoted", data={}).status_code == 303
+    assert client.post(f"/orders/{order_id}/action/sign_contract",
+                       data={"contract_date": TODAY.isoformat()}).status_code == 303
+    order = _order(app, order_id)
+    assert order.state == "contract_signed" and order.contract_no.startswith(f"HT{TODAY.year}-")
+    # Deposit 30 % of 1251.00 = 375.30: recording it moves the order on by itself.
+    assert client.post(f"/orders/{order_id}/payments", data={
+        "kind": "deposit", "amount": "375.30", "received_on": TODAY.isoformat(), "method": "T/T"}
+    ).status_code == 303
+    assert _order(app, order_id).state == "deposit_received"
+    # Production cannot start before the manager signs the plan.
+    assert client.post(f"/orders/{order_id}/action/start_production", data={}).status_code == 409
+    items = _order(app, order_id).items
+    client.post(f"/orders/{order_id}/plan", data={"packaging": "纸箱 20 只/箱", "marking": "NB-HS",
+                                                   **{f"qty_{i.id}": str(i.quantity) for i in items}})
+    client.post(f"/orders/{order_id}/plan/submit", data={})
+    assert client.post(f"/orders/{order_id}/plan/approve", data={}).status_code == 409  # not a manager
+    client.post("/logout", data={})
+    login(client, manager)
+    assert client.post(f"/orders/{order_id}/plan/approve", data={}).status_code == 303
+    assert _order(app, order_id).state == "plan_approved"
+    client.post("/logout", data={})
+    login(client, sales)
+    assert client.post(f"/orders/{order_id}/action/start_production", data={}).status_code == 303
+    assert client.post(f"/orders/{order_id}/progress", data={"progress": "60", "note": "装配中",
+                                                              "customer_visible": "y"}).status_code == 303
+    # A failed inspection keeps the order in production; a pass moves it on.
+    assert client.post(f"/orders/{order_id}/inspections", data={
+        "inspected_on": TODAY.isoformat(), "inspector": "质检张", "result": "fail", "defects": "划痕 3 只"}
+    ).status_code == 303
+    assert _order(app, order_id).state == "in_production"
+    assert client.post(f"/orders/{order_id}/inspections", data={
+        "inspected_on": TODAY.isoformat(), "inspector": "质检张", "result": "pass"}).status_code == 303
+    assert _order(app, order_id).state == "inspected"
+    # Two partial shipments.
+    first, second = items
+    assert client.post(f"/orders/{order_id}/shipments", data={
+        "ship_date": TODAY.isoformat(), "carrier": "中远海运", "bl_no": "COSU123", f"qty_{first.id}": "60"}
+    ).status_code == 303
+    order = _order(app, order_id)
+    assert order.state == "shipped"
+    assert client.post(f"/orders/{order_id}/shipments", data={
+        "ship_date": TODAY.isoformat(), f"qty_{first.id}": "40", f"qty_{second.id}": "3"}).status_code == 303
+    # The balance completes the payment and the order can close.
+    assert client.post(f"/orders/{order_id}/payments", data={
+        "kind": "balance", "amount": "875.70", "received_on": TODAY.isoformat()}).status_code == 303
+    assert _order(app, order_id).state == "balance_received"
+    assert client.post(f"/orders/{order_id}/action/close", data={}).status_code == 303
+    order = _order(app, order_id)
+    assert order.state == "closed" and order.paid == order.total
+    kinds = [e.kind for e in order.events]
+    for kind in ("created", "mark_quoted", "sign_contract", "payment", "deposit_received", "plan_approved",
+                 "start_production", "progress", "inspection", "inspected", "shipment", "shipped",
+                 "balance_received", "close"):
+        assert kind in kinds, kind
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "COSU123" in page and order.contract_no in page and "PO-7788" in page
+
+
+# The state table, role by role
+
+@pytest.mark.parametrize("role, allowed", [("admin", True), ("manager", True), ("sales", True), ("service", False)])
+def test_sign_contract_by_role(app, client, make_user, customer, sales, role, allowed):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    _add_item(client, order_id)
+    client.post("/logout", data={})
+    login(client, sales if role == "sales" else make_user(role))  # the salesperson of the customer
+    response = client.post(f"/orders/{order_id}/action/sign_contract", data={})
+    assert response.status_code == (303 if allowed else 404)
+    assert _order(app, order_id).state == ("contract_signed" if allowed else "inquiry")
+
+
+def test_another_salesperson_cannot_act_on_the_order(app, client, make_user, customer, sales):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    client.post("/logout", data={})
+    login(client, make_user("sales"))
+    assert client.post(f"/orders/{order_id}/action/mark_quoted", data={}).status_code == 404
+    assert _order(app, order_id).state == "inquiry"
+
+
+@pytest.mark.parametrize("name", ["close", "start_production", "confirm_deposit", "nonsense"])
+def test_crafted_transition_not_in_the_table_changes_nothing(app, client, sales, customer, name):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    events = len(_order(app, order_id).events)
+    response = client.post(f"/orders/{order_id}/action/{name}", data={})
+    assert response.status_code == 409
+    order = _order(app, order_id)
+    assert order.state == "inquiry" and len(order.events) == events
+
+
+def test_contract_needs_items_and_numbers_have_no_gaps(app, client, sales, customer):
+    login(client, sales)
+    empty = _new_order(client, customer)
+    response = client.post(f"/orders/{empty}/action/sign_contract", data={})
+    assert response.status_code == 422
+    assert _order(app, empty).contract_no is None
+    numbers = [_order(app, _signed_order(client, customer)).contract_no for _ in range(3)]
+    suffixes = [int(n.rsplit("-", 1)[1]) for n in numbers]
+    assert suffixes == [1, 2, 3]
+
+
+def test_cancel_needs_a_reason_and_ends_the_order(app, client, sales, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    assert client.post(f"/orders/{order_id}/action/cancel", data={"reason": " "}).status_code == 422
+    assert _order(app, order_id).state == "contract_signed"
+    assert client.post(f"/orders/{order_id}/action/cancel", data={"reason": "客户取消"}).status_code == 303
+    order = _order(app, order_id)
+    assert order.state == "cancelled" and order.cancel_reason == "客户取消"
+    assert client.post(f"/orders/{order_id}/action/cancel", data={"reason": "again"}).status_code == 409
+
+
+def test_deposit_by_letter_of_credit_needs_a_note(app, client, sales, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    assert client.post(f"/orders/{order_id}/action/confirm_deposit", data={}).status_code == 422
+    assert client.post(f"/orders/{order_id}/action/confirm_deposit",
+                       data={"note": "L/C 12345 opened"}).status_code == 303
+    assert _order(app, order_id).state == "deposit_received"
+
+
+# Items and editing
+
+@pytest.mark.parametrize("quantity, price", [("-1", "10"), ("0", "10"), ("abc", "10"), ("5", "-2"),
+                                             ("1e12", "1"), ("5", "NaN")])
+def test_bad_item_is_refused_and_nothing_changes(app, client, sales, customer, quantity, price):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    response = _add_item(client, order_id, quantity, price)
+    assert response.status_code == 422
+    assert _order(app, order_id).items == []
+
+
+def test_signed_order_changes_only_through_an_approved_change_request(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    item_id = _order(app, order_id).items[0].id
+    assert _add_item(client, order_id).status_code == 409
+    assert client.get(f"/orders/{order_id}/edit").status_code == 303
+    assert client.post(f"/orders/{order_id}/changes", data={"what": "数量改为 120", "why": ""}).status_code == 422
+    assert client.post(f"/orders/{order_id}/changes", data={"what": "数量改为 120", "why": "客户追加"}
+                       ).status_code == 303
+    change_id = _order(app, order_id).change_requests[0].id
+    assert client.post(f"/orders/{order_id}/changes/{change_id}/approve", data={}).status_code == 404  # sales
+    client.post("/logout", data={})
+    login(client, manager)
+    assert client.post(f"/orders/{order_id}/changes/{change_id}/approve", data={"note": "同意"}).status_code == 303
+    client.post("/logout", data={})
+    login(client, sales)
+    response = client.post(f"/orders/{order_id}/items/{item_id}", data={
+        "description": "不锈钢球阀 DN25", "quantity": "120", "unit": "pcs", "unit_price": "12.50"})
+    assert response.status_code == 303
+    order = _order(app, order_id)
+    assert order.items[0].quantity == Decimal("120") and order.total == Decimal("1500.00")
+    assert order.change_requests[0].state == "applied"
+    # The approval is used up: the next edit needs a new request.
+    assert _add_item(client, order_id).status_code == 409
+
+
+def test_second_save_of_the_same_version_is_refused_with_what_changed(app, client, sales, make_user, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    version = _order(app, order_id).version
+    form = {"customer_po": "PO-1", "currency": "CNY", "deposit_percent": "30", "balance_days": "30",
+            "balance_basis": "shipment", "version": str(version)}
+    assert client.post(f"/orders/{order_id}/edit", data=form).status_code == 303
+    response = client.post(f"/orders/{order_id}/edit", data=dict(form, customer_po="PO-2", deposit_percent="50"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "customer_po" in page or "PO" in page
+    assert _order(app, order_id).customer_po == "PO-1"
+
+
+@pytest.mark.parametrize("field, value", [("deposit_percent", "120"), ("deposit_percent", "-5"),
+                                          ("balance_days", "400"), ("currency", "BTC"), ("incoterm", "XYZ")])
+def test_bad_header_is_refused(app, client, sales, customer, field, value):
+    login(client, sales)
+    data = {"customer_code": customer.code, "currency": "CNY", "deposit_percent": "30", "balance_days": "30",
+            "balance_basis": "shipment", field: value}
+    response = client.post("/orders/new", data=data)
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.query(Order).count() == 0
+
+
+def test_new_order_only_for_own_customers(app, client, make_user, make_customer, sales):
+    other = make_customer(owner=make_user("sales"))
+    login(client, sales)
+    response = client.post("/orders/new", data={"customer_code": other.code, "currency": "CNY",
+                                                 "deposit_percent": "30", "balance_days": "0",
+                                                 "balance_basis": "shipment"})
+    assert response.status_code == 422
+    assert other.name not in response.get_data(as_text=True)
+
+
+# Money
+
+def test_overpayment_zero_negative_and_future_payments_are_refused(app, client, sales, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer, "10", "100")  # 1000.00
+    base = {"kind": "deposit", "received_on": TODAY.isoformat()}
+    for amount in ("1000.01", "0", "-5", "abc"):
+        assert client.post(f"/orders/{order_id}/payments", data=dict(base, amount=amount)).status_code == 422, amount
+    future = (TODAY + timedelta(days=2)).isoformat()
+    assert client.post(f"/orders/{order_id}/payments", data=dict(base, amount="10", received_on=future)
+                       ).status_code == 422
+    assert _order(app, order_id).payments == []
+    response = client.post(f"/orders/{order_id}/payments", data=dict(base, amount="1000.01"))
+    assert "1,000.00" in response.get_data(as_text=True)
+    assert client.post(f"/orders/{order_id}/payments", data=dict(base, amount="1000.00")).status_code == 303
+    assert _order(app, order_id).paid == Decimal("1000.00")
+
+
+def test_payments_before_signing_are_refused(app, client, sales, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    _add_item(client, order_id)
+    response = client.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": "10",
+                                                                 "received_on": TODAY.isoformat()})
+    assert response.status_code == 409
+
+
+def test_money_is_exact(ctx, make_customer):
+    from portal.models import OrderItem
+    from portal.orders import services
+
+    order = Order(number="X", customer_id=make_customer().id, deposit_percent=Decimal("33.33"))
+    order.items = [OrderItem(position=1, description="a", quantity=Decimal("3"), unit_price=Decimal("0.1")),
+                   OrderItem(position=2, description="b", quantity=Decimal("7"), unit_price=Decimal("0.0333"))]
+    assert order.total == Decimal("0.53")  # 0.30 + 0.2331 → 0.23
+    assert services.deposit_due(order) == Decimal("0.18")  # 0.176649 → 0.18 (half up)
+    assert all(isinstance(v, Decimal) for v in (order.total, services.deposit_due(order)))
+
+
+@pytest.mark.parametrize("days_overdue, bucket", [(-5, "not_due"), (0, "not_due"), (1, "d1_30"), (30, "d1_30"),
+                                                  (31, "d31_60"), (60, "d31_60"), (61, "d61_90"), (90, "d61_90"),
+                                                  (91, "over_90"), (400, "over_90")])
+def test_ageing_buckets_on_fixed_dates(days_overdue, bucket):
+    from portal.orders.services import bucket as bucket_of
+
+    as_of = date(2026, 3, 31)
+    assert bucket_of(as_of - timedelta(days=days_overdue), as_of) == bucket
+    assert bucket_of(None, as_of) == "not_due"
+
+
+def test_ageing_of_an_order_settles_the_oldest_due_first(ctx, make_customer):
+    from portal.models import OrderItem, ShipmentLine
+    from portal.orders import services
+
+    order = Order(number="X", customer_id=make_customer().id, deposit_percent=Decimal("30"), balance_days=30,
+                  balance_basis="shipment", contract_date=date(2026, 1, 1), state="shipped")
+    item = OrderItem(position=1, description="a", quantity=Decimal("10"), unit_price=Decimal("100"))
+    order.items = [item]
+    order.shipments = [Shipment(ship_date=date(2026, 2, 1), lines=[ShipmentLine(order_item=item,
+                                                                                quantity=Decimal("10"))])]
+    order.payments = [Payment(kind="deposit", amount=Decimal("100.00"), received_on=date(2026, 1, 5))]
+    split = services.ageing(order, date(2026, 4, 15))
+    # deposit 300 due 1 Jan (104 days) less 100 paid → 200 over 90; balance 700 due 3 Mar (43 days) → 31–60.
+    assert split["over_90"] == Decimal("200.00") and split["d31_60"] == Decimal("700.00")
+    assert sum(split.values()) == Decimal("900.00")
+    order.balance_basis = "bl"  # no B/L date yet: the balance is not due
+    assert services.ageing(order, date(2026, 4, 15))["not_due"] == Decimal("700.00")
+
+
+def test_receivables_page_and_collection_rate(app, client, sales, manager, customer, make_customer, make_user):
+    login(client, sales)
+    order_id = _signed_order(client, customer, "10", "100")  # 1000.00, deposit 300 due today
+    client.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": "150",
+                                                       "received_on": TODAY.isoformat()})
+    other = make_customer(owner=make_user("sales"), name="别人的客户")
+    with app.app_context():
+        from portal import numbering
+        from portal.models import OrderItem
+        foreign = Order(number=numbering.next_number("order", 2026), customer_id=other.id, state="contract_signed",
+                        contract_date=TODAY, deposit_percent=Decimal("30"))
+        foreign.items = [OrderItem(position=1, description="x", quantity=Decimal(1), unit_price=Decimal("999"))]
+        db.session.add(foreign)
+        db.session.commit()
+    page = client.get("/receivables/").get_data(as_text=True)
+    assert customer.name in page and "850.00" in page and "别人的客户" not in page
+    with app.test_request_context():
+        from portal.models import User
+        from portal.orders import services
+        user = db.session.get(User, sales.id)
+        rate = services.collection_rate(user, TODAY.replace(day=1), TODAY)
+        assert rate["CNY"]["due"] == Decimal("300.00") and rate["CNY"]["received"] == Decimal("150.00")
+        assert rate["CNY"]["rate"] == Decimal("50.0")
+    client.post("/logout", data={})
+    login(client, manager)
+    page = client.get("/receivables/").get_data(as_text=True)
+    assert customer.name in page and "别人的客户" in page
+
+
+def test_dunning_note_is_kept_with_the_promise(app, client, sales, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    assert client.post(f"/orders/{order_id}/dunning", data={"noted_on": TODAY.isoformat(), "note": ""}
+                       ).status_code == 422
+    response = client.post(f"/orders/{order_id}/dunning", data={
+        "noted_on": TODAY.isoformat(), "contact": "Mr. Lee", "note": "答应月底付款",
+        "promised_on": (TODAY + timedelta(days=10)).isoformat(), "promised_amount": "500"})
+    assert response.status_code == 303
+    assert "答应月底付款" in client.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+# Shipping
+
+def test_shipment_never_exceeds_what_is_left_and_needs_a_passed_inspection(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer, "10", "5")
+    item_id = _order(app, order_id).items[0].id
+    assert client.post(f"/orders/{order_id}/shipments", data={"ship_date": TODAY.isoformat(),
+                                                               f"qty_{item_id}": "5"}).status_code == 409
+    _to_production(client, app, manager, sales, order_id)
+    client.post(f"/orders/{order_id}/inspections", data={"inspected_on": TODAY.isoformat(), "inspector": "QC",
+                                                          "result": "pass"})
+    response = client.post(f"/orders/{order_id}/shipments", data={"ship_date": TODAY.isoformat(),
+                                                                   f"qty_{item_id}": "11"})
+    assert response.status_code == 422
+    assert client.post(f"/orders/{order_id}/shipments", data={"ship_date": TODAY.isoformat()}).status_code == 422
+    assert client.post(f"/orders/{order_id}/shipments", data={"ship_date": TODAY.isoformat(),
+                                                               f"qty_{item_id}": "7"}).status_code == 303
+    assert client.post(f"/orders/{order_id}/shipments", data={"ship_date": TODAY.isoformat(),
+                                                               f"qty_{item_id}": "4"}).status_code == 422
+    order = _order(app, order_id)
+    assert order.state == "shipped" and len(order.shipments) == 1
+    shipment_id = order.shipments[0].id
+    assert client.post(f"/orders/{order_id}/shipments/{shipment_id}/delivered",
+                       data={"delivered_on": (TODAY + timedelta(days=3)).isoformat()}).status_code == 422
+    assert client.post(f"/orders/{order_id}/shipments/{shipment_id}/delivered",
+                       data={"delivered_on": TODAY.isoformat()}).status_code == 303
+    assert _order(app, order_id).shipments[0].delivered_on == TODAY
+
+
+def test_failed_inspection_needs_defects(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    _to_production(client, app, manager, sales, order_id)
+    response = client.post(f"/orders/{order_id}/inspections", data={
+        "inspected_on": TODAY.isoformat(), "inspector": "QC", "result": "fail", "defects": ""})
+    assert response.status_code == 422
+    assert _order(app, order_id).state == "in_production"
+
+
+def test_plan_rejection_needs_a_reason_and_goes_back_to_draft(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    item = _order(app, order_id).items[0]
+    assert client.post(f"/orders/{order_id}/plan", data={f"qty_{item.id}": "0"}).status_code == 422
+    assert client.post(f"/orders/{order_id}/plan", data={f"qty_{item.id}": "100"}).status_code == 303
+    client.post(f"/orders/{order_id}/plan/submit", data={})
+    client.post("/logout", data={})
+    login(client, manager)
+    assert client.post(f"/orders/{order_id}/plan/reject", data={"reason": ""}).status_code == 422
+    assert client.post(f"/orders/{order_id}/plan/reject", data={"reason": "交期太紧"}).status_code == 303
+    plan = _order(app, order_id).plan
+    assert plan.state == "draft" and plan.rejection_reason == "交期太紧"
+
+
+# Files
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "blue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_files_are_checked_by_content_and_served_only_in_scope(app, client, sales, make_user, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    fake = client.post(f"/orders/{order_id}/files", data={"file": (io.BytesIO(b"MZ\x90\x00 not an image"),
+                                                                   "photo.png")},
+                       content_type="multipart/form-data")
+    assert fake.status_code == 422
+    response = client.post(f"/orders/{order_id}/files", data={"file": (io.BytesIO(_png()), "合同扫描.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    with app.app_context():
+        from portal.models import Attachment
+        attachment = db.session.query(Attachment).one()
+        assert attachment.original_name == "合同扫描.png" and attachment.content_type == "image/png"
+    served = client.get(f"/orders/{order_id}/files/{attachment.id}")
+    assert served.status_code == 200 and served.data == _png()
+    assert served.headers["Content-Type"] == "image/png"
+    client.post("/logout", data={})
+    login(client, make_user("sales"))
+    assert client.get(f"/orders/{order_id}/files/{attachment.id}").status_code == 404
+
+
+def test_oversized_file_is_refused(app, client, sales, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    big = b"%PDF-1.4\n" + b"0" * (app.config["UPLOAD_MAX_BYTES"] + 10)
+    response = client.post(f"/orders/{order_id}/files", data={"file": (io.BytesIO(big), "big.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code in (413, 422)
+    with app.app_context():
+        from portal.models import Attachment
+        assert db.session.query(Attachment).count() == 0
+
+
+# Lists
+
+def test_list_search_filters_and_scope(app, client, sales, make_user, make_customer, customer):
+    login(client, sales)
+    first = _new_order(client, customer, customer_po="PO-ALPHA")
+    _signed_order(client, customer)
+    other = make_customer(owner=make_user("sales"), name="他人客户")
+    with app.app_context():
+        db.session.add(Order(number="DD1999-0001", customer_id=other.id, state="inquiry"))
+        db.session.commit()
+    page = client.get("/orders/").get_data(as_text=True)
+    assert "DD1999-0001" not in page and customer.name in page
+    rows = client.get("/orders/?q=alpha", headers={"HX-Request": "true", "HX-Target": "results"})
+    text = rows.get_data(as_text=True)
+    assert _order(app, first).number in text and "<html" not in text
+    signed = client.get("/orders/?state=contract_signed").get_data(as_text=True)
+    assert _order(app, first).number not in signed
+    assert client.get("/orders/?state=<script>&sort=');drop&page=-3").status_code == 200
+
+
+def test_late_deliveries_and_this_weeks_shipments(app, client, sales, customer):
+    login(client, sales)
+    late = _signed_order(client, customer, promised_date=(TODAY - timedelta(days=2)).isoformat())
+    page = client.get("/orders/?late=1").get_data(as_text=True)
+    assert _order(app, late).number in page
+    with app.test_request_context():
+        from portal.models import User
+        from portal.orders import services
+        user = db.session.get(User, sales.id)
+        assert [o.id for o in services.late_deliveries(user, TODAY)] == [late]
+
+
+def test_every_change_is_in_the_audit_trail(app, client, sales, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    with app.app_context():
+        actions = {(a.action, a.entity_type) for a in db.session.query(AuditLog)}
+    assert {("create", "Order"), ("create", "OrderItem"), ("transition", "Order")} <= actions
+    with app.app_context():
+        assert db.session.query(OrderEvent).filter_by(order_id=order_id, kind="sign_contract").one().customer_visible
+
+
+def test_service_staff_read_but_do_not_act(app, client, sales, make_user, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    client.post("/logout", data={})
+    login(client, make_user("service"))
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert f"/orders/{order_id}/action/" not in page and f"/orders/{order_id}/payments" not in page
+    assert client.post(f"/orders/{order_id}/payments", data={"amount": "1"}).status_code == 404
+
+
+def test_change_request_records_who_approved(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _signed_order(client, customer)
+    client.post(f"/orders/{order_id}/changes", data={"what": "改交期", "why": "原料延误"})
+    change_id = _order(app, order_id).change_requests[0].id
+    client.post("/logout", data={})
+    login(client, manager)
+    client.post(f"/orders/{order_id}/changes/{change_id}/reject", data={"note": "不同意"})
+    with app.app_context():
+        change = db.session.get(ChangeRequest, change_id)
+        assert change.state == "rejected" and change.decided_by_id == manager.id and change.decision_note == "不同意"
+    assert client.post(f"/orders/{order_id}/changes/{change_id}/approve", data={}).status_code == 409
