@@ -4,7 +4,7 @@ from sqlalchemy import Select, select
 
 from ..customers.access import EDIT_ALL, customer_scope
 from ..extensions import db
-from ..models import Customer, SampleRequest, User
+from ..models import Customer, Role, SampleRequest, User
 
 
 def visible_samples(user: User) -> Select:
@@ -19,5 +19,8 @@ def get_sample_or_404(sample_id: int, user: User) -> SampleRequest:
 
 
 def owns(user: User, sample: SampleRequest) -> bool:
-    """Managers and admins act on every sample; a salesperson on their own customers' samples."""
+    """Managers and admins act on every sample; a salesperson on their own customers' samples;
+    a buyer (portal user) on their own company's samples."""
+    if user.role == Role.CUSTOMER.value:
+        return user.customer_id is not None and sample.customer_id == user.customer_id
     return user.role in EDIT_ALL or sample.customer.owner_id == user.id
