@@ -50,6 +50,7 @@ SAMPLE_PATTERN = ["draft", "submitted", "approved", "in_progress", "finished", "
 QUOTE_PATTERN = ["draft", "pending_approval", "approved", "sent", "sent", "accepted", "declined", "converted",
                  "cancelled"]
 CENT = Decimal("0.01")
+RATES = {"CNY": Decimal("1"), "USD": Decimal("7.12"), "EUR": Decimal("7.76")}
 
 
 def _at(day: date, hour: int = 2) -> datetime:
@@ -206,8 +207,9 @@ def _order_spec(i: int, customers, today: date) -> dict:
     if contract_date and contract_date > today:
         contract_date = today
     promised = (contract_date or created) + timedelta(days=rng.randint(35, 60))
-    if i % 7 == 3 and step < 7:  # some open orders are late against their promised date
-        promised = today - timedelta(days=rng.randint(1, 12))
+    if step < 7:  # open orders: most are due in the coming weeks, one in seven is late
+        promised = (today - timedelta(days=rng.randint(1, 12)) if i % 7 == 3
+                    else max(promised, today + timedelta(days=rng.randint(2, 45))))
     return {"i": i, "rng": rng, "customer_id": customer_id, "owner_id": owner_id, "currency": currency,
             "export": country not in (None, "CN"), "state": state, "step": step, "created": created,
             "contract_date": contract_date, "promised": promised, "number": None, "contract_no": None}
@@ -219,6 +221,7 @@ def _build_order(spec: dict, catalogue, manager_id: int, today: date) -> Order:
     order = Order(number=spec["number"], contract_no=spec["contract_no"], customer_id=spec["customer_id"],
                   currency=spec["currency"], state=spec["state"], created_by_id=owner, created_at=_at(created),
                   promised_date=spec["promised"], contract_date=signed_on, deposit_percent=Decimal("30"),
+                  exchange_rate=RATES.get(spec["currency"], Decimal("1")) if signed_on else None,
                   balance_days=rng.choice([0, 15, 30, 60]), balance_basis="bl" if spec["export"] else "shipment",
                   incoterm="FOB" if spec["export"] else None, port_of_loading="Ningbo" if spec["export"] else None,
                   port_of_destination=rng.choice(PORTS) if spec["export"] else None,

@@ -553,3 +553,80 @@ def test_change_request_records_who_approved(app, client, sales, manager, custom
         change = db.session.get(ChangeRequest, change_id)
         assert change.state == "rejected" and change.decided_by_id == manager.id and change.decision_note == "不同意"
     assert client.post(f"/orders/{order_id}/changes/{change_id}/approve", data={}).status_code == 409
+
+
+# Exchange rate, targets, my day
+
+def test_foreign_contract_needs_an_exchange_rate_and_suggests_the_last_one(app, client, sales, make_customer):
+    buyer = make_customer(owner=sales, name="Nordic Home AB", currency="USD", country="SE")
+    login(client, sales)
+    order_id = _new_order(client, buyer, currency="USD")
+    _add_item(client, order_id, "10", "3.5")
+    for bad in ("", "abc", "0", "-7", "99999"):
+        response = client.post(f"/orders/{order_id}/action/sign_contract", data={"exchange_rate": bad})
+        assert response.status_code == 422, bad
+    assert _order(app, order_id).contract_no is None
+    assert client.post(f"/orders/{order_id}/action/sign_contract", data={"exchange_rate": "7.1234"}
+                       ).status_code == 303
+    assert _order(app, order_id).exchange_rate == Decimal("7.1234")
+    second = _new_order(client, buyer, currency="USD")
+    _add_item(client, second)
+    assert 'value="7.123400"' in client.get(f"/orders/{second}").get_data(as_text=True)
+
+
+def test_targets_are_set_by_managers_and_measured_in_cny(app, client, sales, manager, make_customer):
+    login(client, sales)
+    cny = make_customer(owner=sales)
+    usd = make_customer(owner=sales, currency="USD")
+    first = _signed_order(client, cny, "10", "1000")  # CNY 10,000.00
+    order_id = _new_order(client, usd, currency="USD")
+    _add_item(client, order_id, "100", "10")  # USD 1,000.00 at 7 → CNY 7,000.00
+    client.post(f"/orders/{order_id}/action/sign_contract", data={"exchange_rate": "7"})
+    client.post(f"/orders/{first}/payments", data={"kind": "deposit", "amount": "3000",
+                                                    "received_on": TODAY.isoformat()})
+    assert client.post("/targets/", data={f"t_{sales.id}_{TODAY.month}": "20000"}).status_code == 404
+    client.post("/logout", data={})
+    login(client, manager)
+    response = client.post(f"/targets/?year={TODAY.year}", data={f"t_{sales.id}_{TODAY.month}": "20000",
+                                                                  f"t_{sales.id}_1": "abc"})
+    assert response.status_code == 422 and 'value="abc"' in response.get_data(as_text=True)
+    with app.app_context():
+        from portal.models import SalesTarget
+        assert db.session.query(SalesTarget).count() == 0
+    response = client.post(f"/targets/?year={TODAY.year}", data={f"t_{sales.id}_{TODAY.month}": "20000"})
+    assert response.status_code == 303
+    with app.test_request_context():
+        from portal.models import User
+        from portal.orders import services
+        row = services.target_table(TODAY.year, [db.session.get(User, sales.id)])[0]
+        month = row["months"][TODAY.month - 1]
+        assert month["target"] == Decimal("20000.00") and month["signed"] == Decimal("17000.00")
+        assert month["achievement"] == Decimal("85.0") and month["received"] == Decimal("3000.00")
+        assert db.session.query(AuditLog).filter_by(entity_type="SalesTarget").count() == 1
+    client.post("/logout", data={})
+    login(client, sales)
+    page = client.get("/").get_data(as_text=True)
+    assert "85.0%" in page
+    page = client.get("/targets/").get_data(as_text=True)
+    assert "17,000" in page and f'name="t_{sales.id}_1"' not in page  # read-only for the salesperson
+
+
+def test_my_day_shows_approvals_late_deliveries_and_overdue_money(app, client, sales, manager, customer):
+    login(client, sales)
+    late = _signed_order(client, customer, promised_date=(TODAY - timedelta(days=3)).isoformat())
+    item_id = _order(app, late).items[0].id
+    client.post(f"/orders/{late}/plan", data={f"qty_{item_id}": "100"})
+    client.post(f"/orders/{late}/plan/submit", data={})
+    with app.app_context():  # the deposit fell due 40 days ago
+        order = db.session.get(Order, late)
+        order.contract_date = TODAY - timedelta(days=40)
+        db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    number = _order(app, late).number
+    assert 'id="deliveries"' in page and number in page
+    assert 'id="overdue-receivables"' in page and customer.name in page
+    assert 'id="approvals"' not in page
+    client.post("/logout", data={})
+    login(client, manager)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="approvals"' in page and f"/orders/{late}#plan" in page

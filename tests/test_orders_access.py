@@ -13,6 +13,7 @@ GET_ACCESS = {
     "/orders/{order_id}/edit": SALES_SIDE,
     "/orders/{order_id}/files/{order_file_id}": STAFF,
     "/receivables/": STAFF,
+    "/targets/": SALES_SIDE,
 }
 POST_ACCESS = {
     "/orders/new": SALES_SIDE,
@@ -33,6 +34,7 @@ POST_ACCESS = {
     "/orders/{order_id}/changes": SALES_SIDE,
     "/orders/{order_id}/changes/{change_id}/approve": MANAGERS,
     "/orders/{order_id}/files": SALES_SIDE,
+    "/targets/": MANAGERS,
 }
 
 

@@ -27,7 +27,33 @@ def my_day(user: User) -> dict:
         day["today_logs"] = customer_services.logs_of_day(user, today, local_zone())
     if user.role in (Role.MANAGER.value, Role.ADMIN.value):
         day["team_logs"] = customer_services.team_logs_of_day(today, local_zone())
+    _trade(user, today, day)
     if user.role in (Role.ADMIN.value, Role.MANAGER.value):
         day["users_by_role"] = dict(db.session.execute(
             select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)).all())
     return day
+
+
+def _trade(user: User, today, day: dict) -> None:
+    """Samples, quotations, orders and money waiting for this user (each list bounded)."""
+    from ..orders import services as orders
+    from ..quotes import services as quotes
+    from ..samples import services as samples
+
+    sales_side = user.role in (Role.SALES.value, Role.MANAGER.value, Role.ADMIN.value)
+    managers = user.role in (Role.MANAGER.value, Role.ADMIN.value)
+    if managers:
+        day["approvals"] = {"samples": samples.awaiting_approval(user, limit=20),
+                            "quotes": quotes.pending_approval(user, limit=20),
+                            "plans": orders.plans_awaiting_approval(user),
+                            "changes": orders.changes_awaiting_approval(user)}
+    if sales_side:
+        day["evaluations"] = samples.unread_evaluations(user, limit=20)
+        day["awaiting_evaluation"] = samples.awaiting_evaluation(user, limit=20)
+        day["overdue_samples"] = samples.overdue(user, today, limit=20)
+        day["to_ship"] = orders.to_ship_this_week(user, today)
+        day["late"] = orders.late_deliveries(user, today)
+        day["overdue_receivables"] = [group for group in orders.receivables(user, today, owner_id=(
+            user.id if user.role == Role.SALES.value else None)) if group.overdue > 0][:15]
+    if user.role == Role.SALES.value:
+        day["month"] = orders.month_summary(user, today)

@@ -53,7 +53,9 @@ class Order(db.Model):
     payment_terms: Mapped[str | None] = mapped_column(String(300))  # the wording for documents
     terms: Mapped[str | None] = mapped_column(Text)  # per-order additions to the contract terms
     promised_date: Mapped[date | None] = mapped_column(Date, index=True)
-    contract_date: Mapped[date | None] = mapped_column(Date)
+    contract_date: Mapped[date | None] = mapped_column(Date, index=True)
+    # CNY per unit of `currency`, fixed when the contract is signed (sales figures and targets are in CNY)
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     state: Mapped[str] = mapped_column(String(20), default=OrderState.INQUIRY.value, index=True)
     progress: Mapped[int] = mapped_column(default=0)  # production progress, percent
     notes: Mapped[str | None] = mapped_column(Text)  # internal

@@ -43,6 +43,7 @@ class ItemForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     contract_date = DateField(_l("Contract date"), validators=[Optional()])
+    exchange_rate = StringField(_l("Exchange rate"), validators=[Optional(), Length(max=20)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
@@ -130,3 +131,7 @@ class FilterForm(FlaskForm):
     late = BooleanField(_l("Late only"))
     owner = SelectField(_l("Salesperson"), coerce=str, validators=[Optional()])
     sort = HiddenField()
+
+
+class TargetsForm(FlaskForm):
+    """The CSRF token of the targets grid (its amounts are read as t_<user>_<month> by the view)."""

@@ -15,8 +15,8 @@ from .. import audit, numbering
 from ..extensions import db
 from ..i18n import local_today
 from ..models import (INCOTERMS, ChangeRequest, Customer, DunningNote, Inspection, Order, OrderEvent, OrderItem,
-                      OrderState, Payment, PaymentKind, Product, ProductionPlan, ProductionPlanLine, Shipment,
-                      ShipmentLine, User)
+                      OrderState, Payment, PaymentKind, Product, ProductionPlan, ProductionPlanLine, SalesTarget,
+                      Shipment, ShipmentLine, User)
 from ..models.base import utcnow
 from ..workflow import Transition, TransitionError, Workflow
 from .access import owns, visible_orders
@@ -289,6 +289,7 @@ def take(order: Order, name: str, data: dict, user: User) -> None:
     if name == "sign_contract":
         if not order.items:
             raise OrderError({"": _("Add the items before signing the contract.")})
+        order.exchange_rate = _exchange_rate(order, data.get("exchange_rate"))
         order.contract_date = data.get("contract_date") or local_today()
         if not order.contract_no:
             order.contract_no = numbering.next_number("contract", order.contract_date.year)
@@ -310,6 +311,29 @@ def take(order: Order, name: str, data: dict, user: User) -> None:
         _move(order, transition.target, user, name)
     else:
         _move(order, transition.target, user, name)
+
+
+def _exchange_rate(order: Order, value) -> Decimal:
+    """CNY per unit of the order's currency, fixed at signing: 1 for CNY, given for foreign currencies."""
+    if order.currency == "CNY":
+        return Decimal("1")
+    try:
+        rate = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError, AttributeError):
+        rate = None
+    if rate is None or not rate.is_finite() or not Decimal("0.0001") <= rate <= Decimal("1000"):
+        raise OrderError({"exchange_rate": _("Enter the exchange rate: how many CNY one %(currency)s is worth.",
+                                             currency=order.currency)})
+    return rate.quantize(Decimal("0.000001"))
+
+
+def last_exchange_rate(currency: str) -> Decimal | None:
+    """The rate of the latest contract signed in `currency` (the suggestion for the next one)."""
+    if currency == "CNY":
+        return None
+    return db.session.scalar(select(Order.exchange_rate).where(Order.currency == currency,
+                                                               Order.exchange_rate.is_not(None))
+                             .order_by(Order.contract_date.desc(), Order.id.desc()).limit(1))
 
 
 def _advance(order: Order, user: User | None) -> None:
@@ -768,3 +792,114 @@ def as_date(value) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value
+
+
+# Sales targets (销售目标): a salesperson's monthly target in CNY against contracts signed, and collection
+
+def _months(year: int) -> list[tuple[date, date]]:
+    return [(date(year, m, 1), (date(year + (m == 12), m % 12 + 1, 1) - timedelta(days=1))) for m in range(1, 13)]
+
+
+def signed_by_month(year: int, owner_ids: list[int]) -> dict[tuple[int, int], Decimal]:
+    """CNY value of contracts signed in each month of `year`, by the customer's salesperson: {(owner, month): x}.
+    Lines are summed in the database (quantity × price × rate), the result rounded to the fen."""
+    month = func.extract("month", Order.contract_date)
+    value = func.sum(OrderItem.quantity * OrderItem.unit_price * func.coalesce(Order.exchange_rate, 1))
+    rows = db.session.execute(
+        select(Customer.owner_id, month, value).select_from(Order).join(Customer, Customer.id == Order.customer_id)
+        .join(OrderItem, OrderItem.order_id == Order.id)
+        .where(Order.contract_date >= date(year, 1, 1), Order.contract_date <= date(year, 12, 31),
+               Order.state != S.CANCELLED.value, Customer.owner_id.in_(owner_ids))
+        .group_by(Customer.owner_id, month)).all()
+    return {(owner, int(m)): Decimal(v or 0).quantize(CENT, rounding=ROUND_HALF_UP) for owner, m, v in rows}
+
+
+def received_by_month(year: int, owner_ids: list[int]) -> dict[tuple[int, int], Decimal]:
+    """CNY value of payments received in each month of `year`, by salesperson."""
+    month = func.extract("month", Payment.received_on)
+    value = func.sum(Payment.amount * func.coalesce(Order.exchange_rate, 1))
+    rows = db.session.execute(
+        select(Customer.owner_id, month, value).select_from(Payment).join(Order, Order.id == Payment.order_id)
+        .join(Customer, Customer.id == Order.customer_id)
+        .where(Payment.received_on >= date(year, 1, 1), Payment.received_on <= date(year, 12, 31),
+               Customer.owner_id.in_(owner_ids))
+        .group_by(Customer.owner_id, month)).all()
+    return {(owner, int(m)): Decimal(v or 0).quantize(CENT, rounding=ROUND_HALF_UP) for owner, m, v in rows}
+
+
+def percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
+    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if whole else None
+
+
+def target_table(year: int, people: list[User]) -> list[dict]:
+    """For each salesperson: per month target, signed, received and achievement; totals for the year."""
+    ids = [p.id for p in people]
+    targets = {(t.user_id, t.month): t.amount for t in db.session.scalars(
+        select(SalesTarget).where(SalesTarget.year == year, SalesTarget.user_id.in_(ids)))}
+    signed, received = signed_by_month(year, ids), received_by_month(year, ids)
+    zero = Decimal("0.00")
+    table = []
+    for person in people:
+        months = []
+        for m in range(1, 13):
+            target = targets.get((person.id, m))
+            done = signed.get((person.id, m), zero)
+            months.append({"month": m, "target": target, "signed": done, "received": received.get((person.id, m), zero),
+                           "achievement": percent(done, target)})
+        total_target = sum((x["target"] or zero for x in months), zero)
+        total_signed = sum((x["signed"] for x in months), zero)
+        table.append({"user": person, "months": months, "target": total_target or None, "signed": total_signed,
+                      "received": sum((x["received"] for x in months), zero),
+                      "achievement": percent(total_signed, total_target)})
+    return table
+
+
+def set_targets(year: int, amounts: dict[tuple[int, int], str], people: dict[int, User], user: User) -> int:
+    """Write monthly targets {(user_id, month): text}; empty clears. Refuses bad amounts as a whole."""
+    if user.role not in MANAGERS:
+        raise TransitionError(_("You may not do this."))
+    if not 2000 <= year <= 2100:
+        raise OrderError({"": _("Choose a year.")})
+    values, errors = {}, {}
+    for (user_id, month), raw in amounts.items():
+        if user_id not in people or not 1 <= month <= 12:
+            continue
+        if (raw or "").strip() == "":
+            values[(user_id, month)] = None
+            continue
+        try:
+            values[(user_id, month)] = _decimal(raw, field_name=f"t_{user_id}_{month}")
+        except OrderError as error:
+            errors.update(error.errors)
+    if errors:
+        raise OrderError(errors)
+    existing = {(t.user_id, t.month): t for t in db.session.scalars(
+        select(SalesTarget).where(SalesTarget.year == year, SalesTarget.user_id.in_(list(people))))}
+    changed = 0
+    for (user_id, month), amount in values.items():
+        row = existing.get((user_id, month))
+        before = row.amount if row is not None else None
+        if amount == before:
+            continue
+        if amount is None:
+            db.session.delete(row)
+        elif row is None:
+            row = SalesTarget(user_id=user_id, year=year, month=month, amount=amount, set_by_id=user.id)
+            db.session.add(row)
+        else:
+            row.amount, row.set_by_id = amount, user.id
+        db.session.flush()
+        audit.record("update", row, summary=f"{people[user_id].display_name} {year}-{month:02d}",
+                     changes={"amount": [str(before) if before is not None else None,
+                                         str(amount) if amount is not None else None]}, user=user)
+        changed += 1
+    return changed
+
+
+def month_summary(user: User, today: date) -> dict | None:
+    """A salesperson's month so far for the home page: target, signed, achievement, collection rate."""
+    row = target_table(today.year, [user])[0]
+    month = row["months"][today.month - 1]
+    rate = collection_rate(user, today.replace(day=1), today)
+    return {"target": month["target"], "signed": month["signed"], "achievement": month["achievement"],
+            "received": month["received"], "year": row, "collection": rate}

@@ -22,7 +22,7 @@ from . import bp, services
 from .access import get_order_or_404
 from .forms import (PAYMENT_KIND_LABELS, ActionForm, ChangeForm, DecisionForm, DeliveredForm, DunningForm, FileForm,
                     FilterForm, HeaderForm, InspectionForm, ItemForm, PaymentForm, PlanForm, ProgressForm,
-                    ShipmentForm)
+                    ShipmentForm, TargetsForm)
 
 PER_PAGE = 25
 sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
@@ -81,7 +81,8 @@ def _detail(order: Order, status: int = 200, **forms):
         "order": order, "today": today,
         "actions": services.WORKFLOW.allowed(order, current_user, True) if current_user.role != "service" else [],
         "may_edit": services.may_edit_terms(order) is not False and current_user.role != "service",
-        "action_form": forms.get("action_form") or ActionForm(formdata=None, contract_date=today),
+        "action_form": forms.get("action_form") or ActionForm(
+            formdata=None, contract_date=today, exchange_rate=services.last_exchange_rate(order.currency)),
         "item_form": item_form, "edit_item_form": edit_form, "editing_item": editing_item,
         "progress_form": forms.get("progress_form") or ProgressForm(formdata=None, progress=order.progress),
         "payment_form": forms.get("payment_form") or PaymentForm(formdata=None, received_on=today,
@@ -502,3 +503,41 @@ def plan_state_label(state: str) -> str:
 @bp.app_template_global()
 def change_state_label(state: str) -> str:
     return str(CHANGE_STATE_LABELS.get(state, state))
+
+
+# Sales targets
+
+@bp.route("/targets/", methods=["GET", "POST"])
+@sales_side
+def targets():
+    """Monthly sales targets (CNY) per salesperson with achievement and collection; managers set them."""
+    year = request.values.get("year", type=int) or local_today().year
+    if not 2000 <= year <= 2100:
+        year = local_today().year
+    people = salespeople() if current_user.role in ("admin", "manager") else [current_user]
+    status, errors = 200, {}
+    if request.method == "POST":
+        if current_user.role not in ("admin", "manager"):
+            abort(404)
+        form = TargetsForm()
+        if not form.validate_on_submit():
+            abort(400)
+        amounts = {}
+        for key, raw in request.form.items():
+            parts = key.split("_")
+            if len(parts) == 3 and parts[0] == "t" and parts[1].isdigit() and parts[2].isdigit():
+                amounts[(int(parts[1]), int(parts[2]))] = raw
+        try:
+            changed = services.set_targets(year, amounts, {p.id: p for p in people}, current_user)
+        except services.OrderError as error:
+            db.session.rollback()
+            errors, status = error.errors, 422
+            flash(_("Some amounts are not valid; nothing was saved."), "error")
+        else:
+            db.session.commit()
+            flash(_("Targets saved (%(n)s changed).", n=changed), "success")
+            return see_other(url_for("orders.targets", year=year))
+    return render("orders/targets.html", status=status, year=year, table=services.target_table(year, people),
+                  errors=errors, entered=request.form if errors else {}, form=TargetsForm(formdata=None),
+                  editable=current_user.role in ("admin", "manager"), this_month=local_today().month
+                  if year == local_today().year else None)
