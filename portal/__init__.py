@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .customers import bp as customers_bp
+    from .documents import bp as documents_bp
     from .home import bp as home_bp
     from .myportal import bp as myportal_bp
     from .orders import bp as orders_bp
@@ -76,6 +77,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(quotes_bp, url_prefix="/quotes")
     app.register_blueprint(products_bp, url_prefix="/products")
     app.register_blueprint(orders_bp)  # /orders/... and /receivables/
+    app.register_blueprint(documents_bp, url_prefix="/documents")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(myportal_bp, url_prefix="/my")
 

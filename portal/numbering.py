@@ -17,6 +17,10 @@ FORMATS = {
     "quote": ("BJ", 4, True),  # 报价单 BJ2026-0001
     "order": ("DD", 4, True),  # 订单 DD2026-0001
     "contract": ("HT", 4, True),  # 销售合同 HT2026-0001
+    "proforma_invoice": ("PI", 4, True),  # 形式发票 PI2026-0001
+    "delivery_note": ("SH", 4, True),  # 送货单 SH2026-0001
+    "packing_list": ("ZX", 4, True),  # 装箱单 ZX2026-0001
+    "statement": ("DZ", 4, True),  # 对账单 DZ2026-0001
 }
 
 

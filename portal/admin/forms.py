@@ -52,8 +52,12 @@ class SettingsForm(FlaskForm):
     bank_account = StringField(_l("Bank account"), validators=[Optional(), Length(max=60)])
     bank_swift = StringField(_l("SWIFT code"), validators=[Optional(), Length(max=20)])
     contract_terms = TextAreaField(_l("Default contract terms"), validators=[Optional(), Length(max=20000)])
+    contract_terms_en = TextAreaField(_l("Default contract terms (English)"), validators=[Optional(), Length(max=20000)])
+    invoice_terms = TextAreaField(_l("Proforma invoice terms (English)"), validators=[Optional(), Length(max=20000)])
     logo = FileField(_l("Logo (PNG or JPEG, at most 2 MB)"))
     remove_logo = BooleanField(_l("Remove the logo"))
+    seal = FileField(_l("Company seal (PNG with a transparent background, at most 2 MB)"))
+    remove_seal = BooleanField(_l("Remove the seal"))
 
 
 class AuditFilterForm(FlaskForm):

@@ -104,12 +104,14 @@ def company_settings() -> CompanySettings:
 LOGO_MAX_BYTES = 2 * 1024 * 1024
 
 
-def update_settings(settings: CompanySettings, data: dict, logo=None, remove_logo: bool = False) -> dict:
-    """Save the settings; a logo upload must be a real PNG or JPEG of at most 2 MB."""
+def update_settings(settings: CompanySettings, data: dict, logo=None, remove_logo: bool = False, seal=None,
+                    remove_seal: bool = False) -> dict:
+    """Save the settings; a logo or seal upload must be a real PNG or JPEG of at most 2 MB."""
     values = {k: (data.get(k) or "").strip() for k in (
         "name_zh", "name_en", "address_zh", "address_en", "phone", "fax", "email", "website",
         "tax_id", "bank_name", "bank_account", "bank_swift")}
-    values["contract_terms"] = (data.get("contract_terms") or "").replace("\r\n", "\n").strip()
+    for name in ("contract_terms", "contract_terms_en", "invoice_terms"):
+        values[name] = (data.get(name) or "").replace("\r\n", "\n").strip()
     if logo is not None and logo.filename:
         try:
             content, extension = uploads.check_image(logo, LOGO_MAX_BYTES)
@@ -118,6 +120,14 @@ def update_settings(settings: CompanySettings, data: dict, logo=None, remove_log
         values["logo_file"] = uploads.store(content, "company", extension)
     elif remove_logo:
         values["logo_file"] = None
+    if seal is not None and seal.filename:
+        try:
+            content, extension = uploads.check_image(seal, LOGO_MAX_BYTES)
+        except uploads.UploadError as error:
+            raise AdminError({"seal": str(error)}) from None
+        values["seal_file"] = uploads.store(content, "company", extension)
+    elif remove_seal:
+        values["seal_file"] = None
     changes = audit.apply_changes(settings, values)
     if changes:
         audit.record("update", settings, changes=changes)

@@ -100,7 +100,8 @@ def settings():
     if form.validate_on_submit():
         try:
             services.update_settings(company, form.data, logo=request.files.get("logo"),
-                                     remove_logo=form.remove_logo.data)
+                                     remove_logo=form.remove_logo.data, seal=request.files.get("seal"),
+                                     remove_seal=form.remove_seal.data)
         except services.AdminError as error:
             _form_errors(form, error)
         else:
@@ -109,6 +110,21 @@ def settings():
             return see_other(url_for("admin.settings"))
     return render("admin/settings.html", form=form, company_row=company,
                   status=422 if form.is_submitted() else 200)
+
+
+@bp.get("/settings/seal")
+@admin_only
+def seal():
+    """The uploaded company seal, for the settings page (it is printed on issued documents)."""
+    from flask import abort, send_file
+
+    from .. import uploads
+
+    company = services.company_settings()
+    path = uploads.path_of("company", company.seal_file) if company.seal_file else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, max_age=0)
 
 
 @bp.get("/audit")

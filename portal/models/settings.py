@@ -28,6 +28,10 @@ class CompanySettings(db.Model):
     bank_swift: Mapped[str] = mapped_column(String(20), default="")
     logo_file: Mapped[str | None] = mapped_column(String(100))  # name under instance/uploads/company/
     contract_terms: Mapped[str] = mapped_column(Text, default="")
+    # Documents (issue 5): English contract terms, proforma invoice terms, the company seal (印章) image.
+    contract_terms_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    invoice_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
+    seal_file: Mapped[str | None] = mapped_column(String(100))  # name under instance/uploads/company/
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     def name(self, locale: str = "zh") -> str:

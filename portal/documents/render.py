@@ -1,0 +1,139 @@
+"""HTML to PDF with WeasyPrint: a fetcher that reads only allowed files, a time limit, shared caches.
+
+Templates reference files by two URL schemes only:
+  static:css/print/documents.css     a file under the project's static folder
+  upload:company/<name>.png          an uploaded file the caller allowed for this record (logo, seal)
+Anything else (http, file:, data:, paths outside those folders) is refused, and WeasyPrint leaves the
+resource out with a warning.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import mimetypes
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0  # seconds per document; PORTAL_DOCUMENT_RENDER_TIMEOUT overrides it
+STYLESHEET = "css/print/documents.css"
+
+
+class RenderTimeout(Exception):
+    """Rendering took longer than the time limit and was stopped."""
+
+
+class FetchRefused(ValueError):
+    """A document asked for a URL it may not load."""
+
+
+@dataclass
+class Rendered:
+    pdf: bytes
+    pages: int
+
+
+def _under(folder: Path, relative: str) -> Path:
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+        raise FetchRefused(f"refused: {relative}")
+    return path
+
+
+def make_fetcher(static_folder: str, uploads: dict[str, Path] | None = None):
+    """A WeasyPrint url_fetcher serving static files and exactly the uploads named in `uploads`."""
+    allowed = dict(uploads or {})
+    static = Path(static_folder)
+
+    def fetch(url: str, timeout=10, ssl_context=None, http_headers=None):
+        if url.startswith("static:"):
+            path = _under(static, url.removeprefix("static:"))
+        elif url in allowed:
+            path = allowed[url]
+            if not path.is_file():
+                raise FetchRefused(f"missing upload: {url}")
+        else:
+            raise FetchRefused(f"refused: {url[:200]}")
+        return {"string": path.read_bytes(), "mime_type": mimetypes.guess_type(path.name)[0],
+                "redirected_url": url}
+
+    return fetch
+
+
+class time_limit:
+    """Raise RenderTimeout in this thread if the block runs longer than `seconds`.
+
+    WeasyPrint has no time limit of its own and a thread cannot be killed, so a timer raises an
+    exception asynchronously in the rendering thread (PyThreadState_SetAsyncExc): it lands at the
+    next Python bytecode, and WeasyPrint's layout is Python. Works in any thread (requests, workers).
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._inside = False
+
+    def _fire(self):
+        with self._lock:
+            if self._inside:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self._thread), ctypes.py_object(RenderTimeout))
+
+    def __enter__(self):
+        self._thread = threading.get_ident()
+        self._inside = True
+        self._timer = threading.Timer(self.seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._inside = False
+            self._timer.cancel()
+        return False
+
+
+_cache = threading.local()
+
+
+def _shared():
+    """Per-thread FontConfiguration and parsed print stylesheet (parsing them each time costs ~50 ms)."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    key = current_app.static_folder
+    if getattr(_cache, "key", None) != key:
+        _cache.font_config = FontConfiguration()
+        _cache.stylesheet = CSS(filename=str(Path(key) / STYLESHEET), font_config=_cache.font_config)
+        _cache.key = key
+    return _cache.font_config, _cache.stylesheet
+
+
+def render_document(html: str, uploads: dict[str, Path] | None = None):
+    """A laid-out WeasyPrint Document (pages) for `html`, within the time limit."""
+    from weasyprint import HTML
+
+    font_config, stylesheet = _shared()
+    fetcher = make_fetcher(current_app.static_folder, uploads)
+    seconds = float(current_app.config.get("DOCUMENT_RENDER_TIMEOUT") or DEFAULT_TIMEOUT)
+    with time_limit(seconds):
+        return HTML(string=html, base_url="static:", url_fetcher=fetcher).render(
+            stylesheets=[stylesheet], font_config=font_config)
+
+
+def write_pdf(documents) -> Rendered:
+    """One PDF of the pages of `documents` (each keeps its own page numbers); fonts subset once."""
+    documents = list(documents)
+    pages = [page for document in documents for page in document.pages]
+    seconds = float(current_app.config.get("DOCUMENT_RENDER_TIMEOUT") or DEFAULT_TIMEOUT)
+    with time_limit(seconds):
+        pdf = documents[0].copy(pages).write_pdf()
+    return Rendered(pdf, len(pages))
+
+
+def html_to_pdf(html: str, uploads: dict[str, Path] | None = None) -> Rendered:
+    return write_pdf([render_document(html, uploads)])
