@@ -630,3 +630,16 @@ def test_my_day_shows_approvals_late_deliveries_and_overdue_money(app, client, s
     login(client, manager)
     page = client.get("/").get_data(as_text=True)
     assert 'id="approvals"' in page and f"/orders/{late}#plan" in page
+
+
+def test_customer_page_lists_its_orders_and_offers_new_ones(app, client, sales, make_user, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer)
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert f"/orders/{order_id}" in page and f"/orders/new?customer={customer.id}" in page
+    new = client.get(f"/orders/new?customer={customer.id}").get_data(as_text=True)
+    assert f'value="{customer.code}"' in new
+    client.post("/logout", data={})
+    login(client, make_user("service"))
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert f"/orders/{order_id}" in page and "/orders/new" not in page

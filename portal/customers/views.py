@@ -12,7 +12,7 @@ from .. import audit
 from ..auth.access import role_required, staff_required
 from ..extensions import db
 from ..i18n import local_today
-from ..models import Contact, ContactLog, Customer, Role
+from ..models import Contact, ContactLog, Customer, Order, Quote, Role, SampleRequest
 from ..web import is_htmx, render, safe_next, see_other
 from . import bp, excel, services
 from .access import can_edit, can_reassign, get_customer_or_404, get_editable_customer_or_404
@@ -102,7 +102,23 @@ def _detail_context(customer: Customer, contact_form=None, editing=None, log_for
         "customer": customer, "editable": editable, "contact_form": contact_form, "editing": editing,
         "log_form": log_form, "logs": logs, "log_total": log_total, "reassign_form": reassign_form,
         "history": db.session.scalars(audit.history(customer).limit(50)).all(),
+        "business": _business(customer),
     }
+
+
+def _business(customer: Customer, shown: int = 8) -> dict:
+    """The customer's latest samples, quotations and orders (each through its own scoped query)."""
+    from ..orders.access import visible_orders
+    from ..quotes.access import visible_quotes
+    from ..samples.access import visible_samples
+
+    def latest(stmt, model):
+        return db.session.scalars(stmt.where(model.customer_id == customer.id)
+                                  .order_by(model.created_at.desc(), model.id.desc()).limit(shown)).all()
+
+    return {"samples": latest(visible_samples(current_user), SampleRequest),
+            "quotes": latest(visible_quotes(current_user), Quote),
+            "orders": latest(visible_orders(current_user).options(selectinload(Order.items)), Order)}
 
 
 @bp.get("/<int:customer_id>")

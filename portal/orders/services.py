@@ -293,7 +293,7 @@ def take(order: Order, name: str, data: dict, user: User) -> None:
         order.contract_date = data.get("contract_date") or local_today()
         if not order.contract_no:
             order.contract_no = numbering.next_number("contract", order.contract_date.year)
-        _move(order, transition.target, user, name, _("Contract %(no)s", no=order.contract_no))
+        _move(order, transition.target, user, name, order.contract_no)
     elif name == "confirm_deposit":
         note = (data.get("note") or "").strip()
         if deposit_paid(order) < deposit_due(order) and not note:

@@ -163,8 +163,8 @@ def new():
     """A new order (inquiry) for one of the user's customers."""
     form = HeaderForm()
     customer = None
-    if request.method == "GET" and request.args.get("customer_id", type=int):
-        customer = get_customer_or_404(request.args.get("customer_id", type=int), current_user)
+    if request.method == "GET" and request.args.get("customer", type=int):
+        customer = get_customer_or_404(request.args.get("customer", type=int), current_user)
         form.customer_code.data = customer.code
         form.currency.data = customer.currency
     if form.validate_on_submit():
