@@ -252,6 +252,16 @@ def test_htmx_action_answers_the_sheet_fragment(app, client, make_user, make_cus
     assert 'id="sample-state"' in html and "state-submitted" in html
 
 
+def test_htmx_refusal_reloads_the_sheet_with_the_reason(app, client, make_user, make_customer, make_sample):
+    sales = make_user("sales")
+    sample_id = make_sample(make_customer(owner=sales), "submitted")
+    login(client, sales)
+    response = client.post(f"/samples/{sample_id}/action/submit", headers={"HX-Request": "true"})
+    assert response.status_code == 409 and response.headers["HX-Redirect"] == f"/samples/{sample_id}"
+    assert 'class="flash flash-error"' in client.get(f"/samples/{sample_id}").get_data(as_text=True)
+    assert load(app, sample_id).state == "submitted"
+
+
 # Transition values
 
 @pytest.mark.parametrize("state, name, data, field", [
@@ -314,6 +324,25 @@ def test_invalid_sheet_is_422_with_the_error_beside_the_field(app, client, make_
     assert 'value="3"' in html if field != "quantity" else 'value="abc"' in html  # values kept
     with app.app_context():
         assert db.session.scalar(select(func.count(SampleRequest.id))) == 0
+
+
+def test_absurd_input_is_refused_not_a_500(app, client, make_user, make_customer):
+    sales = make_user("sales")
+    customer = make_customer(owner=sales)
+    login(client, sales)
+    big = "9" * 25
+    response = client.post("/samples/new", data={**VALID, "customer_code": customer.code, "product_id": big,
+                                                 "quantity": big, "due_date": "9999-99-99", "sample_fee": "1e400"})
+    assert response.status_code == 422
+    assert client.get(f"/samples/new?customer={big}").status_code == 404
+    assert client.get(f"/samples/?owner={big}&customer=%00&q=%25_").status_code == 200
+    assert client.get(f"/samples/board?owner={big}").status_code == 200
+    assert client.get("/samples/?q=a%00b").status_code == 200
+    response = client.post("/samples/new", data={**VALID, "customer_code": customer.code, "title": "阀\x00门",
+                                                 "requirement": "a\x00b"})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(SampleRequest.title)) == "阀门"
 
 
 def test_valid_fees_are_kept_exactly(app, client, make_user, make_customer):

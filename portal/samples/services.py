@@ -1,6 +1,7 @@
 """Rules of sample requests (打样单): the sheet, its workflow, photos, conversion to a quotation or order."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -123,9 +124,14 @@ def _move(sample: SampleRequest, transition: Transition, values: dict | None = N
     db.session.flush()
 
 
+def printable(value) -> str:
+    """User text without control characters (PostgreSQL refuses NUL), keeping line breaks and tabs."""
+    return "".join(ch for ch in str(value or "") if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
 def _text(data: dict, field: str, multiline: bool = False) -> str:
-    value = data.get(field) or ""
-    return value.replace("\r\n", "\n").strip() if multiline else normalise(value)
+    value = printable(str(data.get(field) or "").replace("\r\n", "\n"))
+    return value.strip() if multiline else normalise(value)
 
 
 def _required(data: dict, field: str, max_length: int, message: str, errors: dict, multiline=False) -> str:
@@ -304,7 +310,7 @@ def mark_evaluation_seen(sample: SampleRequest, user: User) -> bool:
 
 def find_customer(text: str | None, user: User) -> Customer | None:
     """The customer `user` may see whose code (or exact company name) is `text`."""
-    text = normalise(text)[:200]
+    text = normalise(printable(text))[:200]
     if not text:
         return None
     scoped = visible_customers(user)
@@ -317,6 +323,12 @@ def find_customer(text: str | None, user: User) -> Customer | None:
 
 def active_products() -> list[Product]:
     return db.session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code)).all()
+
+
+def record_id(value) -> int | None:
+    """A database id from user input, or None (never a number the database would refuse)."""
+    text = str(value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**31 else None
 
 
 def _amount(data: dict, field: str, errors: dict) -> Decimal | None:
@@ -348,8 +360,8 @@ def clean(data: dict, user: User, current: SampleRequest | None = None) -> dict:
     errors: dict[str, str] = {}
     values: dict = {}
     customer = None
-    if str(data.get("customer_id") or "").isdigit():
-        customer = db.session.scalar(visible_customers(user).where(Customer.id == int(data["customer_id"])))
+    if record_id(data.get("customer_id")):
+        customer = db.session.scalar(visible_customers(user).where(Customer.id == record_id(data["customer_id"])))
     elif data.get("customer_code"):
         customer = find_customer(data.get("customer_code"), user)
     if customer is None:
@@ -364,7 +376,7 @@ def clean(data: dict, user: User, current: SampleRequest | None = None) -> dict:
     product_id = data.get("product_id") or None
     values["product_id"] = None
     if product_id:
-        product = db.session.get(Product, int(product_id)) if str(product_id).isdigit() else None
+        product = db.session.get(Product, record_id(product_id)) if record_id(product_id) else None
         keep = current is not None and current.product_id == getattr(product, "id", None)
         if product is None or not (product.active or keep):
             errors["product_id"] = _("Choose a product from the catalogue.")
@@ -465,7 +477,7 @@ def search(user: User, filters: dict, today: date):
     stmt = (visible_samples(user).outerjoin(Product, SampleRequest.product_id == Product.id)
             .options(contains_eager(SampleRequest.customer).selectinload(Customer.owner),
                      contains_eager(SampleRequest.product)))
-    q = normalise(filters.get("q"))[:100]
+    q = normalise(printable(filters.get("q")))[:100]
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(*(func.lower(column).like(like) for column in (
@@ -473,12 +485,12 @@ def search(user: User, filters: dict, today: date):
             Customer.code, Customer.name, Customer.name_en, Product.code, Product.name))))
     if filters.get("state"):
         stmt = stmt.where(SampleRequest.state == filters["state"])
-    customer = normalise(filters.get("customer"))[:40]
+    customer = normalise(printable(filters.get("customer")))[:40]
     if customer:
         stmt = stmt.where(func.upper(Customer.code) == customer.upper())
-    owner = str(filters.get("owner") or "")
-    if owner.isdigit():
-        stmt = stmt.where(Customer.owner_id == int(owner))
+    owner = record_id(filters.get("owner"))
+    if owner:
+        stmt = stmt.where(Customer.owner_id == owner)
     if filters.get("overdue"):
         stmt = stmt.where(SampleRequest.due_date < today, SampleRequest.state.in_(BEFORE_SENT))
     return stmt.order_by(SampleRequest.created_at.desc(), SampleRequest.id.desc())

@@ -63,8 +63,8 @@ def board():
     """Open samples in columns by state, overdue ones marked."""
     form = BoardForm(request.args)
     form.owner.choices = _owner_choices(_("All salespeople"))
-    owner = form.owner.data if form.validate() and str(form.owner.data or "").isdigit() else None
-    return render("samples/board.html", form=form, columns=services.board(current_user, int(owner) if owner else None),
+    owner = services.record_id(form.owner.data) if form.validate() else None
+    return render("samples/board.html", form=form, columns=services.board(current_user, owner),
                   today=local_today(), is_overdue=services.is_overdue)
 
 
@@ -90,8 +90,9 @@ def _add_rule_errors(form, user, current=None) -> None:
 def new():
     """A new draft sheet; ?customer=<id> preselects one of the user's customers."""
     form = _form()
-    if request.method == "GET" and request.args.get("customer", type=int):
-        form.customer_code.data = get_customer_or_404(request.args.get("customer", type=int), current_user).code
+    if request.method == "GET" and request.args.get("customer"):
+        customer_id = services.record_id(request.args["customer"]) or abort(404)
+        form.customer_code.data = get_customer_or_404(customer_id, current_user).code
     if form.validate_on_submit():
         try:
             sample = services.create_sample(form.data, current_user)
@@ -215,8 +216,13 @@ def action(sample_id: int, name: str):
 
 
 def _refused(sample_id: int, message: str):
-    """409: the page again with the reason, nothing changed."""
-    return _sheet(get_sample_or_404(sample_id, current_user), status=409, message=message, error=True)
+    """409: the page again with the reason, nothing changed. htmx does not swap a 409, so it is told to load
+    the sheet afresh, which shows the reason."""
+    response = _sheet(get_sample_or_404(sample_id, current_user), status=409, message=message, error=True)
+    if is_htmx():
+        flash(message, "error")
+        response.headers["HX-Redirect"] = url_for("samples.detail", sample_id=sample_id)
+    return response
 
 
 @bp.post("/<int:sample_id>/seen")
