@@ -21,13 +21,15 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    _init_extensions(app)
-    _register_blueprints(app)
-
     from . import errors, security
     from .auth.access import enforce_login
 
+    app.url_map.converters["int"] = security.IdConverter
+    _init_extensions(app)
+    _register_blueprints(app)
+
     errors.register(app)
+    app.before_request(security.refuse_nul)
     app.before_request(enforce_login)
     app.after_request(security.add_headers)
 

@@ -4,7 +4,7 @@ import logging
 from flask import current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
@@ -48,6 +48,13 @@ def register(app) -> None:
         db.session.rollback()
         log.error("database error on %s %s: %s", request.method, request.path, error)
         return error_page(503)
+
+    @app.errorhandler(DataError)
+    def value_refused_by_database(error):
+        """A value the form checks let through but the database refuses (out of range, bad text): 422."""
+        db.session.rollback()
+        log.warning("database refused a value on %s %s: %s", request.method, request.path, error.orig)
+        return error_page(422)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

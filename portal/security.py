@@ -1,6 +1,26 @@
-"""Security headers on every response."""
-from flask import request
+"""Security headers on every response; input no database accepts is refused before any view runs."""
+from flask import abort, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
+
+# Ids in URLs fit the database's integer (PostgreSQL INTEGER); a larger number is no record: 404.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` that matches only numbers a database integer column can hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def refuse_nul():
+    """A NUL character is never part of real text and PostgreSQL refuses it in strings: 422 at once."""
+    for values in (request.args, request.form):
+        for key, value in values.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(422)
 
 CSP = "; ".join([
     "default-src 'self'",

@@ -134,3 +134,13 @@ def test_history_restore_gets_the_whole_page(client, login_as):
     login_as("admin")
     response = client.get("/admin/users?q=a", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
     assert "<html" in response.get_data(as_text=True)
+
+
+def test_nul_characters_and_huge_ids_are_refused_cleanly(client, login_as, make_customer):
+    user = login_as("sales")
+    customer = make_customer(owner=user)
+    response = client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": "a\x00b"})
+    assert response.status_code == 422
+    assert client.get("/customers/?q=%00").status_code == 422
+    assert client.get(f"/customers/{2**31}").status_code == 404
+    assert client.get("/orders/99999999999999999999").status_code == 404
