@@ -67,7 +67,7 @@ QTY_LIMIT = Decimal("1e11")
 AMOUNT_LIMIT = Decimal("1e12")  # a line or a total must fit Money, Numeric(14, 2), once it is an order
 STATE_LABELS = {
     S.DRAFT.value: _l("Draft"), S.PENDING.value: _l("Waiting for approval"), S.APPROVED.value: _l("Approved"),
-    S.SENT.value: _l("Sent"), S.ACCEPTED.value: _l("Accepted"), S.DECLINED.value: _l("Lost"),
+    S.SENT.value: _l("Sent to customer"), S.ACCEPTED.value: _l("Accepted"), S.DECLINED.value: _l("Lost"),
     S.CONVERTED.value: _l("Converted to order"), S.CANCELLED.value: _l("Cancelled"),
 }
 OPEN_STATES = (S.APPROVED.value, S.SENT.value)  # offers the customer may still take up
@@ -406,7 +406,7 @@ def transition(quote: Quote, name: str, user: User, data: dict | None = None, ve
         quote.rejection_reason = reason
     db.session.flush()
     audit.record("transition", quote, changes=changes, user=user,
-                 summary=f"{name}: {reason}" if reason else name)
+                 summary=f"{step.label}: {reason}" if reason else str(step.label))
     return quote
 
 
@@ -448,7 +448,7 @@ def convert(quote: Quote, user: User, step: Transition | None = None) -> Order:
     quote.decided_at = quote.decided_at or utcnow()
     db.session.flush()
     audit.record("transition", quote, changes={"state": [before, step.target], "order_id": [None, order.id]},
-                 user=user, summary=f"convert: {order.number}")
+                 user=user, summary=f"{step.label}: {order.number}")
     return order
 
 
