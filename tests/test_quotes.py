@@ -526,3 +526,28 @@ def test_list_is_paginated_with_a_fixed_number_of_statements(app, client, login_
         event.remove(engine, "before_cursor_execute", count)
     assert few == many, (few, many)
     assert "33" in html and "?page=2" in html
+
+
+def test_detail_page_runs_a_fixed_number_of_statements(app, client, login_as, make_customer, make_quote):
+    from sqlalchemy import event
+
+    sales = login_as("sales")
+    few_id = make_quote(make_customer(owner=sales), state="approved", lines=(("1", "1"),))
+    many_id = make_quote(make_customer(owner=sales), state="approved", lines=[("1", str(i)) for i in range(1, 25)])
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        client.get(f"/quotes/{few_id}")
+        few, statements[:] = len(statements), []
+        html = client.get(f"/quotes/{many_id}").get_data(as_text=True)
+        many = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert few == many, (few, many)
+    assert "300.00" in html  # 1 + 2 + ... + 24

@@ -37,7 +37,7 @@ WORKFLOW = Workflow([
     Transition("submit", (S.DRAFT.value,), S.PENDING.value, STAFF_WRITERS, _l("Submit for approval"),
                style="primary", owner_only=True),
     Transition("approve", (S.PENDING.value,), S.APPROVED.value, MANAGERS, _l("Approve"), style="primary"),
-    Transition("reject", (S.PENDING.value,), S.DRAFT.value, MANAGERS, _l("Return to draft"), style="danger",
+    Transition("reject", (S.PENDING.value,), S.DRAFT.value, MANAGERS, _l("Reject"), style="danger",
                fields=("reason",)),
     Transition("send", (S.APPROVED.value,), S.SENT.value, STAFF_WRITERS, _l("Mark as sent to the customer"),
                style="primary", owner_only=True),

@@ -83,6 +83,7 @@ def _customer_options(text: str) -> list[Customer]:
 def new():
     """A new draft for one of the user's customers (?customer=<id> preselects it)."""
     form = NewQuoteForm()
+    chosen_customer = None
     if request.method == "GET":
         if is_htmx() and "customer_code" in request.args:  # the picker's suggestions while typing
             return render("quotes/new.html", "quotes/_customer_options.html",
@@ -93,6 +94,7 @@ def new():
             if customer is not None:
                 form.customer_code.data = customer.code
                 form.currency.data = customer.currency or "CNY"
+                chosen_customer = customer
     elif form.validate_on_submit():
         try:
             quote = services.create_quote(form.data, current_user)
@@ -102,7 +104,7 @@ def new():
             db.session.commit()
             flash(_("Quotation %(number)s created. Add its lines.", number=quote.number), "success")
             return see_other(url_for("quotes.detail", quote_id=quote.id) + "#items")
-    return render("quotes/new.html", form=form, customers=_customer_options(""),
+    return render("quotes/new.html", form=form, customers=_customer_options(""), chosen=chosen_customer,
                   status=422 if form.is_submitted() else 200)
 
 
