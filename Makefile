@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run serve test install install-test system-deps-run system-deps-test translations i18n bench bench-documents clean
+.PHONY: run serve test install install-test system-deps-run system-deps-test translations i18n bench bench-orders bench-documents clean
 
 run: install
 	$(BIN)/flask db upgrade
@@ -44,6 +44,10 @@ i18n: $(VENV)/.installed
 
 bench: install-test
 	$(BIN)/python tests/bench/bench_customers.py
+
+## Order pages at 5,000 orders (ORDERS=N to change): list, filters, detail, receivables, targets, my day
+bench-orders: install-test
+	$(BIN)/python tests/bench/bench_orders.py
 
 ## PDF documents: contract rendering, 50 delivery notes, re-download, memory over 300 renderings
 bench-documents: install-test

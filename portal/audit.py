@@ -18,6 +18,7 @@ ACTION_LABELS = {
     "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "import": _l("imported"),
     "export": _l("exported"), "reassign": _l("reassigned"), "password_changed": _l("changed password"),
     "password_reset": _l("password reset"), "attach": _l("attached a file"), "transition": _l("status change"),
+    "issue": _l("issued"),
 }
 ENTITY_LABELS = {
     "User": _l("user"), "Customer": _l("customer"), "Contact": _l("contact"), "ContactLog": _l("contact log"),
@@ -25,6 +26,8 @@ ENTITY_LABELS = {
     "Quote": _l("quotation"), "QuoteItem": _l("quotation line"), "Order": _l("order"), "OrderItem": _l("order line"),
     "Shipment": _l("shipment"), "Payment": _l("payment"), "Inspection": _l("inspection"),
     "ProductionPlan": _l("production plan"), "ChangeRequest": _l("change request"), "SalesTarget": _l("sales target"),
+    "IssuedDocument": _l("issued document"), "PrintJob": _l("print job"), "DunningNote": _l("dunning note"),
+    "Attachment": _l("file"),
 }
 
 

@@ -199,9 +199,16 @@ def _order_spec(i: int, customers, today: date) -> dict:
     rng = random.Random(70_000 + i)
     customer_id, owner_id, country, currency = customers[i % len(customers)]
     state = ORDER_PATTERN[i % len(ORDER_PATTERN)]
+    # Beyond the hand-shaped first orders (benchmarks), a desk's history: orders spread over three years,
+    # and what is older than four months is closed (a few cancelled), as on a real desk.
+    history = i >= DEFAULT_ORDERS and rng.random() < 0.9
+    if history:
+        state = "cancelled" if rng.random() < 0.04 else "closed"
     step = ["inquiry", "quoted", "contract_signed", "deposit_received", "plan_approved", "in_production", "inspected",
             "shipped", "balance_received", "closed"].index(state) if state != "cancelled" else 2
-    age = rng.randint(5, 20) + step * rng.randint(6, 14) + (i // len(ORDER_PATTERN)) % 200
+    age = rng.randint(5, 20) + step * rng.randint(6, 14) + (i // len(ORDER_PATTERN)) % 60
+    if history:
+        age = rng.randint(120, 3 * 365)
     created = today - timedelta(days=age)
     contract_date = created + timedelta(days=rng.randint(2, 6)) if step >= 2 else None
     if contract_date and contract_date > today:

@@ -643,3 +643,24 @@ def test_customer_page_lists_its_orders_and_offers_new_ones(app, client, sales, 
     login(client, make_user("service"))
     page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert f"/orders/{order_id}" in page and "/orders/new" not in page
+
+
+def test_stored_amounts_follow_lines_payments_and_shipments(app, client, sales, manager, customer):
+    login(client, sales)
+    order_id = _new_order(client, customer, balance_days="30")
+    _add_item(client, order_id, "10", "2.345")  # 23.45 (half up)
+    _add_item(client, order_id, "1", "0.005")  # 0.01
+    order = _order(app, order_id)
+    assert order.amount_total == order.total == Decimal("23.46")
+    client.post(f"/orders/{order_id}/items/{order.items[1].id}/delete", data={})
+    assert _order(app, order_id).amount_total == Decimal("23.45")
+    client.post(f"/orders/{order_id}/action/sign_contract", data={})
+    _to_production(client, app, manager, sales, order_id)
+    order = _order(app, order_id)
+    assert order.amount_paid == order.paid == Decimal("7.04")  # 30 % of 23.45 = 7.035 → 7.04
+    client.post(f"/orders/{order_id}/inspections", data={"inspected_on": TODAY.isoformat(), "inspector": "QC",
+                                                          "result": "pass"})
+    ship_on = TODAY - timedelta(days=5)
+    client.post(f"/orders/{order_id}/shipments", data={"ship_date": ship_on.isoformat(),
+                                                        f"qty_{order.items[0].id}": "10"})
+    assert _order(app, order_id).balance_due_on == ship_on + timedelta(days=30)

@@ -118,7 +118,7 @@ def _business(customer: Customer, shown: int = 8) -> dict:
 
     return {"samples": latest(visible_samples(current_user), SampleRequest),
             "quotes": latest(visible_quotes(current_user), Quote),
-            "orders": latest(visible_orders(current_user).options(selectinload(Order.items)), Order)}
+            "orders": latest(visible_orders(current_user), Order)}
 
 
 @bp.get("/<int:customer_id>")

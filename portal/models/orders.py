@@ -6,8 +6,8 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
 from .base import Money, UtcDateTime, utcnow
@@ -56,6 +56,11 @@ class Order(db.Model):
     contract_date: Mapped[date | None] = mapped_column(Date, index=True)
     # CNY per unit of `currency`, fixed when the contract is signed (sales figures and targets are in CNY)
     exchange_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    # Kept equal to `total`, `paid` and the balance's due date by `refresh_amounts` on every flush, so that
+    # lists, receivables and reports can filter and sum in SQL without loading lines and payments.
+    amount_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    balance_due_on: Mapped[date | None] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(20), default=OrderState.INQUIRY.value, index=True)
     progress: Mapped[int] = mapped_column(default=0)  # production progress, percent
     notes: Mapped[str | None] = mapped_column(Text)  # internal
@@ -93,6 +98,14 @@ class Order(db.Model):
     @property
     def paid(self) -> Decimal:
         return sum((p.amount for p in self.payments), Decimal("0.00"))
+
+    def computed_balance_due_on(self) -> date | None:
+        """The balance falls due `balance_days` after the last shipment (or its B/L), once something shipped."""
+        from datetime import timedelta
+
+        dates = [s.bl_date if self.balance_basis == "bl" else s.ship_date for s in self.shipments]
+        dates = [d for d in dates if d]
+        return max(dates) + timedelta(days=self.balance_days or 0) if dates else None
 
 
 class OrderItem(db.Model):
@@ -316,3 +329,25 @@ class SalesTarget(db.Model):
     set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     user: Mapped["User"] = relationship(foreign_keys=[user_id])  # noqa: F821
+
+
+@event.listens_for(Session, "before_flush")
+def refresh_amounts(session, flush_context, instances) -> None:
+    """Keep the stored amounts of every order touched in this flush equal to what its lines, payments and
+    shipments say (whatever code path changed them)."""
+    touched = set()
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, Order):
+            touched.add(obj)
+        elif isinstance(obj, (OrderItem, Payment, Shipment)) and obj.order is not None:
+            touched.add(obj.order)
+    for order in touched:
+        if order in session.deleted:
+            continue
+        total, paid, due = order.total, order.paid, order.computed_balance_due_on()
+        if order.amount_total != total:
+            order.amount_total = total
+        if order.amount_paid != paid:
+            order.amount_paid = paid
+        if order.balance_due_on != due:
+            order.balance_due_on = due

@@ -1,4 +1,4 @@
-"""order exchange rate: the CNY value of a foreign-currency order, fixed when the contract is signed
+"""order exchange rate (fixed when the contract is signed) and stored amounts (total, paid, balance due date)
 
 Revision ID: 0005_order_exchange_rate
 Revises: 0004_documents
@@ -19,9 +19,24 @@ def upgrade():
     with op.batch_alter_table('orders') as batch_op:
         batch_op.add_column(sa.Column('exchange_rate', sa.Numeric(precision=12, scale=6), nullable=True))
         batch_op.create_index('ix_orders_contract_date', ['contract_date'])
+        batch_op.add_column(sa.Column('amount_total', sa.Numeric(precision=14, scale=2), nullable=False,
+                                      server_default='0'))
+        batch_op.add_column(sa.Column('amount_paid', sa.Numeric(precision=14, scale=2), nullable=False,
+                                      server_default='0'))
+        batch_op.add_column(sa.Column('balance_due_on', sa.Date(), nullable=True))
+        batch_op.create_index('ix_orders_balance_due_on', ['balance_due_on'])
+    # Existing orders: the sums of their lines (each rounded to the fen) and payments. The balance due
+    # date is filled the next time the order changes (orders before this migration are demo data).
+    op.execute("UPDATE orders SET amount_total = COALESCE((SELECT SUM(ROUND(quantity * unit_price, 2)) "
+               "FROM order_items WHERE order_items.order_id = orders.id), 0), "
+               "amount_paid = COALESCE((SELECT SUM(amount) FROM payments WHERE payments.order_id = orders.id), 0)")
 
 
 def downgrade():
     with op.batch_alter_table('orders') as batch_op:
+        batch_op.drop_index('ix_orders_balance_due_on')
+        batch_op.drop_column('balance_due_on')
+        batch_op.drop_column('amount_paid')
+        batch_op.drop_column('amount_total')
         batch_op.drop_index('ix_orders_contract_date')
         batch_op.drop_column('exchange_rate')
