@@ -664,3 +664,16 @@ def test_stored_amounts_follow_lines_payments_and_shipments(app, client, sales, 
     client.post(f"/orders/{order_id}/shipments", data={"ship_date": ship_on.isoformat(),
                                                         f"qty_{order.items[0].id}": "10"})
     assert _order(app, order_id).balance_due_on == ship_on + timedelta(days=30)
+
+
+def test_next_due_date_is_that_of_the_oldest_open_amount(ctx, make_customer):
+    from portal.models import OrderItem
+    from portal.orders import services
+
+    order = Order(number="X", customer_id=make_customer().id, deposit_percent=Decimal("30"), balance_days=30,
+                  balance_basis="shipment", contract_date=date(2026, 1, 1), state="shipped")
+    order.items = [OrderItem(position=1, description="a", quantity=Decimal("10"), unit_price=Decimal("100"))]
+    order.shipments = [Shipment(ship_date=date(2026, 2, 1))]
+    assert services.next_open_due(order) == date(2026, 1, 1)  # nothing paid: the deposit
+    order.payments = [Payment(kind="deposit", amount=Decimal("300.00"), received_on=date(2026, 1, 3))]
+    assert services.next_open_due(order) == date(2026, 3, 3)  # deposit paid: the balance

@@ -668,6 +668,17 @@ def ageing(order: Order, as_of: date) -> dict[str, Decimal]:
     return result
 
 
+def next_open_due(order: Order) -> date | None:
+    """The due date of the oldest amount still open (payments settle the oldest due first)."""
+    paid = order.paid
+    for due in dues(order):
+        settled = min(paid, due.amount)
+        paid -= settled
+        if due.amount - settled > 0:
+            return due.due_on
+    return None
+
+
 @dataclass
 class CustomerReceivable:
     customer: Customer
@@ -700,8 +711,7 @@ def receivables(user: User, as_of: date, owner_id: int | None = None) -> list[Cu
         split = ageing(order, as_of)
         key = (order.customer_id, order.currency)
         group = groups.setdefault(key, CustomerReceivable(order.customer, order.currency))
-        next_due = min((d.due_on for d in dues(order) if d.due_on), default=None)
-        group.orders.append((order, split, amount, next_due))
+        group.orders.append((order, split, amount, next_open_due(order)))
         for name in BUCKETS:
             group.totals[name] += split[name]
     return sorted(groups.values(), key=lambda g: (-g.overdue, -g.open, g.customer.code))
