@@ -548,3 +548,22 @@ def test_buyer_evaluation_stays_unread_until_marked(app, client, make_user, make
     assert "颜色偏深" in client.get(f"/samples/{sample_id}").get_data(as_text=True)
     assert client.post(f"/samples/{sample_id}/seen").status_code == 303
     assert load(app, sample_id).evaluation_seen is True
+
+
+def test_changes_needed_leads_to_a_new_round_linked_both_ways(app, client, make_user, make_customer, make_sample):
+    sales = make_user("sales")
+    customer = make_customer(owner=sales)
+    approved = make_sample(customer, "evaluated")
+    changes = make_sample(customer, "evaluated", evaluation="changes_needed", evaluation_comment="颜色偏浅",
+                          retained_quantity=2)
+    login(client, sales)
+    assert client.post(f"/samples/{approved}/action/new_round", data={}).status_code == 409
+    assert load(app, approved).state == "evaluated"
+    assert "/action/new_round" in client.get(f"/samples/{changes}").get_data(as_text=True)
+    assert client.post(f"/samples/{changes}/action/new_round", data={}).status_code == 303
+    old = load(app, changes)
+    with app.app_context():
+        following = db.session.scalars(select(SampleRequest).where(SampleRequest.id.not_in((approved, changes)))).one()
+        assert following.state == "draft" and following.retained_quantity == 2
+        assert old.number in following.requirement and "颜色偏浅" in following.requirement
+    assert old.state == "closed" and following.number in old.close_reason

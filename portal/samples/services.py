@@ -56,6 +56,9 @@ WORKFLOW = Workflow([
                "primary", owner_only=True),
     Transition("convert_order", (S.EVALUATED.value,), S.CONVERTED.value, STAFF, _l("Convert to an order"), "",
                owner_only=True),
+    # "Changes needed": the next round is a new sheet (its own number, approval and fees); this one closes.
+    Transition("new_round", (S.EVALUATED.value,), S.CLOSED.value, STAFF, _l("Make a new sample (next round)"), "",
+               owner_only=True),
     Transition("close", OPEN_STATES, S.CLOSED.value, STAFF, _l("Close"), "danger", owner_only=True,
                fields=("close_reason",)),
 ])
@@ -101,11 +104,15 @@ def check(sample: SampleRequest, user: User, name: str) -> Transition:
     """The transition `name` if `user` may take it now, else TransitionError (nothing changes)."""
     transition = WORKFLOW.check(sample, user, name, owns(user, sample))
     if not _condition_met(sample, name):
+        if name == "new_round":
+            raise TransitionError(_("A new round is made when the customer asked for changes."))
         raise TransitionError(_("Only a sample the customer approved can be converted."))
     return transition
 
 
 def _condition_met(sample: SampleRequest, name: str) -> bool:
+    if name == "new_round":
+        return sample.evaluation == Evaluation.CHANGES.value
     return name not in CONVERSIONS or sample.evaluation == Evaluation.APPROVED.value
 
 
@@ -286,10 +293,30 @@ def _close(sample, transition, data, user):
     _move(sample, transition, {"close_reason": reason, "closed_at": utcnow(), "evaluation_seen": True})
 
 
+ROUND_FIELDS = ("customer_id", "product_id", "title", "specification", "quantity", "retained_quantity",
+                "sample_fee", "sample_fee_terms", "courier_fee", "courier_fee_terms", "currency")
+
+
+def _new_round(sample, transition, data, user):
+    """A new draft sheet with the same item, the customer's feedback added to the requirement; this one closes
+    naming it (and the new one names this one), so both rounds are found from each other."""
+    feedback = _("Round after %(number)s, customer's feedback: %(comment)s", number=sample.number,
+                 comment=sample.evaluation_comment or "-")
+    following = SampleRequest(number=numbering.next_number("sample", local_today().year), state=S.DRAFT.value,
+                              created_by_id=user.id, requirement=f"{sample.requirement}\n\n{feedback}".strip(),
+                              **{name: getattr(sample, name) for name in ROUND_FIELDS})
+    db.session.add(following)
+    db.session.flush()
+    audit.record("create", following, summary=f"{following.number} {following.title} ← {sample.number}")
+    _move(sample, transition, {"close_reason": _("Next round: %(number)s", number=following.number),
+                               "closed_at": utcnow(), "evaluation_seen": True})
+    return following
+
+
 _HANDLERS = {
     "submit": _submit, "approve": _approve, "reject": _reject, "start": _start, "finish": _finish, "send": _send,
     "receive": _receive, "evaluate": _evaluate, "convert_quote": _convert_quote, "convert_order": _convert_order,
-    "close": _close,
+    "new_round": _new_round, "close": _close,
 }
 assert set(_HANDLERS) == set(WORKFLOW.transitions)
 
