@@ -35,3 +35,16 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or any(ord(ch) < 32 for ch in target):
         return default
     return target
+
+
+def apply_errors(form, errors: dict) -> None:
+    """Put a service's {field: message} errors on the form: beside the field it names, or above the form
+    ("" or a name the form does not have). A message already shown is not repeated."""
+    for name, message in errors.items():
+        target = getattr(form, name, None) if name else None
+        message = str(message)
+        if target is None or not hasattr(target, "errors"):
+            if message not in form.form_errors:
+                form.form_errors.append(message)
+        elif message not in target.errors:
+            target.errors = list(target.errors) + [message]

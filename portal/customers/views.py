@@ -13,7 +13,7 @@ from ..auth.access import role_required, staff_required
 from ..extensions import db
 from ..i18n import local_today
 from ..models import Contact, ContactLog, Customer, Order, Quote, Role, SampleRequest
-from ..web import is_htmx, render, safe_next, see_other
+from ..web import apply_errors, is_htmx, render, safe_next, see_other
 from . import bp, excel, services
 from .access import can_edit, can_reassign, get_customer_or_404, get_editable_customer_or_404
 from .forms import (GRADE_LABELS, LOG_KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, ContactForm, CustomerForm,
@@ -27,22 +27,12 @@ def _owner_choices(blank):
     return [("", blank)] + [(str(u.id), u.display_name) for u in services.salespeople()]
 
 
-def _apply_errors(form, error: services.CustomerError) -> None:
-    for field, message in error.errors.items():
-        target = getattr(form, field, None) if field else None
-        if target is None:
-            form.form_errors.append(message)
-        elif message not in target.errors:
-            target.errors = list(target.errors) + [message]
-
-
 def _add_rule_errors(form) -> None:
     """After WTForms refused the form, add the archive's own checks too, so every problem shows at once."""
     try:
         services.clean(form.data)
     except services.CustomerError as error:
-        _apply_errors(form, services.CustomerError(
-            {f: m for f, m in error.errors.items() if not getattr(form, f).errors}))
+        apply_errors(form, {f: m for f, m in error.errors.items() if not getattr(form, f).errors})
 
 
 @bp.app_template_global()
@@ -74,7 +64,7 @@ def new():
         try:
             customer = services.create_customer(form.data, current_user)
         except services.CustomerError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Customer %(code)s created.", code=customer.code), "success")
@@ -143,7 +133,7 @@ def edit(customer_id: int):
         try:
             services.update_customer(customer, form.data, current_user, form.version.data or None)
         except services.CustomerError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Customer %(code)s saved.", code=customer.code), "success")
@@ -216,7 +206,7 @@ def contact_add(customer_id: int):
         try:
             services.add_contact(customer, form.data)
         except services.CustomerError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             return _contacts_done(customer, _("Contact added."))
@@ -234,7 +224,7 @@ def contact_update(customer_id: int, contact_id: int):
         try:
             services.update_contact(contact, form.data)
         except services.CustomerError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             return _contacts_done(customer, _("Contact saved."))
@@ -272,7 +262,7 @@ def log_add(customer_id: int):
         try:
             services.add_log(customer, form.data, current_user)
         except services.CustomerError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             if is_htmx():

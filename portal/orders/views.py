@@ -16,7 +16,7 @@ from ..customers.services import salespeople
 from ..extensions import db
 from ..i18n import local_today
 from ..models import ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Product, Role, Shipment
-from ..web import render, see_other
+from ..web import apply_errors, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
 from .access import get_order_or_404
@@ -32,15 +32,6 @@ managers = role_required(Role.ADMIN, Role.MANAGER)
 @bp.app_template_global()
 def order_state_label(state: str) -> str:
     return str(services.STATE_LABELS.get(state, state))
-
-
-def _apply_errors(form, error: services.OrderError) -> None:
-    for name, message in error.errors.items():
-        target = getattr(form, name, None) if name else None
-        if target is None or not hasattr(target, "errors"):
-            form.form_errors.append(str(message))
-        else:
-            target.errors = list(target.errors) + [str(message)]
 
 
 def _load(order_id: int) -> Order:
@@ -116,7 +107,7 @@ def _submit(order: Order, form, form_name: str, action, message: str, anchor: st
             db.session.commit()
         except services.OrderError as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         except (TransitionError, uploads.UploadError) as error:
             db.session.rollback()
             flash(str(error), "error")
@@ -175,7 +166,7 @@ def new():
             try:
                 order = services.create_order(customer, form.data, current_user)
             except services.OrderError as error:
-                _apply_errors(form, error)
+                apply_errors(form, error.errors)
             else:
                 db.session.commit()
                 flash(_("Order %(number)s created. Add its items.", number=order.number), "success")
@@ -209,7 +200,7 @@ def edit(order_id: int):
             db.session.commit()
         except services.OrderError as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         except StaleDataError:
             db.session.rollback()
             form.form_errors.append(_("Someone else changed this order at the same time. Reload and try again."))

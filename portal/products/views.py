@@ -8,7 +8,7 @@ from flask_login import current_user
 from ..auth.access import role_required, staff_required
 from ..extensions import db
 from ..models import Product, Role
-from ..web import render, see_other
+from ..web import apply_errors, render, see_other
 from . import bp, services
 from .forms import FilterForm, ProductForm
 
@@ -42,22 +42,12 @@ def money2(value) -> str:
     return "" if value is None else f"{Decimal(value):,.2f}"
 
 
-def _apply_errors(form, error: services.ProductError) -> None:
-    for field, message in error.errors.items():
-        target = getattr(form, field, None) if field else None
-        if target is None:
-            form.form_errors.append(message)
-        elif message not in target.errors:
-            target.errors = list(target.errors) + [message]
-
-
 def _add_rule_errors(form) -> None:
     """After WTForms refused the form, add the catalogue's own checks, so every problem shows at once."""
     try:
         services.clean(form.data)
     except services.ProductError as error:
-        _apply_errors(form, services.ProductError(
-            {f: m for f, m in error.errors.items() if not getattr(form, f).errors}))
+        apply_errors(form, {f: m for f, m in error.errors.items() if not getattr(form, f).errors})
 
 
 @bp.get("/")
@@ -82,7 +72,7 @@ def new():
         try:
             product = services.create_product(form.data, current_user)
         except services.ProductError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Product %(code)s created.", code=product.code), "success")
@@ -106,7 +96,7 @@ def edit(product_id: int):
         try:
             services.update_product(product, form.data, current_user)
         except services.ProductError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Product %(code)s saved.", code=product.code), "success")

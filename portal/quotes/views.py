@@ -15,7 +15,7 @@ from ..extensions import db
 from ..i18n import local_today
 from ..models import Customer, Product, Quote, QuoteItem, Role
 from ..products.services import choice_label, pickable
-from ..web import is_htmx, render, see_other
+from ..web import apply_errors, is_htmx, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
 from .access import get_quote_or_404, visible_quotes
@@ -29,15 +29,6 @@ writers = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
 @bp.app_template_global()
 def quote_state_label(state: str) -> str:
     return str(services.STATE_LABELS.get(state, state))
-
-
-def _apply_errors(form, errors: dict) -> None:
-    for name, message in errors.items():
-        target = getattr(form, name, None) if name else None
-        if target is None or not hasattr(target, "errors"):
-            form.form_errors.append(str(message))
-        else:
-            target.errors = list(target.errors) + [str(message)]
 
 
 def _load(quote_id: int) -> Quote:
@@ -99,7 +90,7 @@ def new():
         try:
             quote = services.create_quote(form.data, current_user)
         except services.QuoteError as error:
-            _apply_errors(form, error.errors)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Quotation %(number)s created. Add its lines.", number=quote.number), "success")
@@ -185,7 +176,7 @@ def _save(quote_id: int, change, form, *, editing=None, form_name: str, done: st
             if isinstance(error, (TransitionError, services.ConflictError)):
                 message = error.errors[""] if isinstance(error, services.ConflictError) else str(error)
                 return _show(quote, status=422 if is_htmx() else 409, notices=[("error", message)])
-            _apply_errors(form, error.errors)
+            apply_errors(form, error.errors)
         else:
             messages = [("success", done)]
             if reopened:

@@ -11,7 +11,7 @@ from ..customers.services import salespeople
 from ..extensions import db
 from ..i18n import local_today
 from ..models import Order, Quote, Role
-from ..web import is_htmx, render, see_other
+from ..web import apply_errors, is_htmx, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
 from .access import get_sample_or_404, owns
@@ -25,15 +25,6 @@ sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
 @bp.app_template_global()
 def sample_labels():
     return {"state": STATE_LABELS, "terms": TERMS_LABELS, "evaluation": EVALUATION_LABELS}
-
-
-def _apply_errors(form, error: services.SampleError) -> None:
-    for name, message in error.errors.items():
-        target = getattr(form, name, None) if name else None
-        if target is None or not hasattr(target, "errors"):
-            form.form_errors.append(str(message))
-        elif message not in target.errors:
-            target.errors = list(target.errors) + [str(message)]
 
 
 def _owner_choices(blank):
@@ -81,8 +72,8 @@ def _add_rule_errors(form, user, current=None) -> None:
     try:
         services.clean(form.data, user, current=current)
     except services.SampleError as error:
-        _apply_errors(form, services.SampleError(
-            {f: m for f, m in error.errors.items() if not getattr(getattr(form, f, None), "errors", None)}))
+        apply_errors(form, {f: m for f, m in error.errors.items()
+                            if not getattr(getattr(form, f, None), "errors", None)})
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -97,7 +88,7 @@ def new():
         try:
             sample = services.create_sample(form.data, current_user)
         except services.SampleError as error:
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Sample request %(number)s created.", number=sample.number), "success")
@@ -132,7 +123,7 @@ def edit(sample_id: int):
             return see_other(url_for("samples.detail", sample_id=sample_id))
         except services.SampleError as error:
             db.session.rollback()
-            _apply_errors(form, error)
+            apply_errors(form, error.errors)
             status = 409 if isinstance(error, services.ConflictError) else 422
             return render("samples/form.html", form=form, sample=get_sample_or_404(sample_id, current_user),
                           status=status)
@@ -198,7 +189,7 @@ def action(sample_id: int, name: str):
         return _refused(sample_id, str(error))
     except services.SampleError as error:
         db.session.rollback()
-        _apply_errors(form, error)
+        apply_errors(form, error.errors)
         return _sheet(get_sample_or_404(sample_id, current_user), status=422, forms={name: form})
     except StaleDataError:
         db.session.rollback()
