@@ -393,3 +393,26 @@ def test_seal_upload_is_printed_on_issued_documents_only(app, client, world, log
     def images(pdf):
         return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
     assert images(draft) == 0 and images(issued) >= 1
+
+
+@pytest.mark.parametrize("child_fails", [False, True])
+def test_large_draft_batch_uses_a_second_process_and_keeps_the_order(app, make_user, monkeypatch, child_fails):
+    """From PARALLEL_FROM drafts on, half is laid out in a forked child; if it fails, this process does it."""
+    from portal.documents import batch
+
+    if child_fails:
+        def broken(*args, **kwargs):
+            raise RuntimeError("child broke")
+        monkeypatch.setattr(render, "_pdf_of", broken)  # the forked child inherits the broken function
+    user = make_user("admin")
+    with app.test_request_context():
+        data.company()
+        customer = data.customer()
+        orders = [data.order(customer, lines=1) for _ in range(render.PARALLEL_FROM)]
+        ids = [data.shipment(order).id for order in orders]
+        numbers = [order.contract_no or order.number for order in orders]
+        db.session.commit()
+        pdf = batch.build("delivery_note", ids, db.session.get(type(user), user.id), False)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) == render.PARALLEL_FROM
+    assert [number in page.extract_text() for number, page in zip(numbers, pages)] == [True] * len(pages)

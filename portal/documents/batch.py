@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 SYNC_LIMIT = 5  # up to this many documents are made in the request itself
 MAX_BATCH = 500
-FLUSH_EVERY = 25  # rendered documents kept in memory before they are written out
+FLUSH_EVERY = 50  # drafts (as HTML) collected before they are rendered and written out
 STALE_AFTER = timedelta(minutes=3)
 KEEP_RESULTS = timedelta(days=2)
 
@@ -72,7 +72,7 @@ def build(kind: str, ids: list[int], user: User, issue: bool, *, issue_one=None,
 
     def flush():
         if pending:
-            chunks.append(render.write_pdf(pending).pdf)
+            chunks.extend(render.pdfs_of_drafts(pending))
             pending.clear()
 
     for position, subject_id in enumerate(ids, start=1):
@@ -92,7 +92,7 @@ def build(kind: str, ids: list[int], user: User, issue: bool, *, issue_one=None,
                 flush()
                 chunks.append(services.stored_path(document).read_bytes())
             else:
-                pending.append(services.render_pdf(subject, number=None, draft=True))
+                pending.append(services.render_html(subject, number=None, draft=True))
                 if len(pending) >= FLUSH_EVERY:
                     flush()
         if progress:

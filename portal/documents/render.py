@@ -11,6 +11,8 @@ from __future__ import annotations
 import ctypes
 import logging
 import mimetypes
+import multiprocessing
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,3 +139,63 @@ def write_pdf(documents) -> Rendered:
 
 def html_to_pdf(html: str, uploads: dict[str, Path] | None = None) -> Rendered:
     return write_pdf([render_document(html, uploads)])
+
+
+# Batches of drafts: with two or more cores, the second half is laid out in a forked child process
+# while this process does the first half (WeasyPrint's layout is Python: one core per process).
+PARALLEL_FROM = 10
+
+
+def _pdf_of(static_folder: str, seconds: float, items: list[tuple[str, dict]]) -> bytes:
+    """HTML to one PDF without the app (usable in a child process): own fonts and stylesheet."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    stylesheet = CSS(filename=str(Path(static_folder) / STYLESHEET), font_config=font_config)
+    with time_limit(seconds * len(items)):
+        documents = [HTML(string=html, base_url="static:", url_fetcher=make_fetcher(static_folder, uploads))
+                     .render(stylesheets=[stylesheet], font_config=font_config) for html, uploads in items]
+        return documents[0].copy([page for d in documents for page in d.pages]).write_pdf()
+
+
+def _child(connection, static_folder: str, seconds: float, items) -> None:
+    try:
+        connection.send_bytes(_pdf_of(static_folder, seconds, items))
+    except BaseException as error:  # noqa: BLE001 - reported to the parent, which renders the part itself
+        connection.send_bytes(b"ERROR " + repr(error).encode()[:500])
+    finally:
+        connection.close()
+
+
+def pdfs_of_drafts(items: list[tuple[str, dict]]) -> list[bytes]:
+    """PDF parts for the drafts `items` ((html, uploads) each), in order. Uses a second core when there is
+    one and the batch is large enough; if the child fails or hangs, this process renders its part too."""
+    seconds = float(current_app.config.get("DOCUMENT_RENDER_TIMEOUT") or DEFAULT_TIMEOUT)
+    if len(items) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        return [write_pdf([render_document(html, uploads) for html, uploads in items]).pdf]
+    half = len(items) // 2
+    receiver, sender = multiprocessing.Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_child, args=(sender, current_app.static_folder, seconds, items[half:]), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        first = write_pdf([render_document(html, uploads) for html, uploads in items[:half]]).pdf
+        second = None
+        if receiver.poll(seconds * (len(items) - half) + 5):
+            data = receiver.recv_bytes()
+            if data.startswith(b"ERROR "):
+                log.warning("batch child failed: %s", data[6:].decode(errors="replace"))
+            else:
+                second = data
+        else:
+            log.warning("batch child gave no result in time; rendering its part here")
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+    if second is None:
+        second = write_pdf([render_document(html, uploads) for html, uploads in items[half:]]).pdf
+    return [first, second]

@@ -203,14 +203,21 @@ def context(subject: Subject, *, number: str | None, version: int, draft: bool, 
     return ctx
 
 
-def render_pdf(subject: Subject, *, number: str | None, version: int = 1, draft: bool, options: dict | None = None,
-               issued_on: date | None = None):
-    """The laid-out document (not yet written), so batches can join several into one PDF."""
+def render_html(subject: Subject, *, number: str | None, version: int = 1, draft: bool, options: dict | None = None,
+                issued_on: date | None = None) -> tuple[str, dict[str, Path]]:
+    """The document's HTML and the uploads it may load (what WeasyPrint needs, and nothing of the database)."""
     options = options or {}
     ctx = context(subject, number=number, version=version, draft=draft, issued_on=issued_on or local_today(),
                   options=options)
-    html = render_template(f"documents/{subject.kind}.html", **ctx)
-    return render.render_document(html, upload_urls(ctx["seller"]))
+    return render_template(f"documents/{subject.kind}.html", **ctx), upload_urls(ctx["seller"])
+
+
+def render_pdf(subject: Subject, *, number: str | None, version: int = 1, draft: bool, options: dict | None = None,
+               issued_on: date | None = None):
+    """The laid-out document (not yet written), so batches can join several into one PDF."""
+    html, uploads = render_html(subject, number=number, version=version, draft=draft, options=options,
+                                issued_on=issued_on)
+    return render.render_document(html, uploads)
 
 
 def draft(subject: Subject, options: dict | None = None) -> render.Rendered:
