@@ -41,7 +41,8 @@ def company(seal: bool = True) -> CompanySettings:
 
 def customer(owner_id=None, export: bool = False, **fields) -> Customer:
     values = dict(name="杭州西湖机电设备有限公司", credit_code="91330106MA27XXXX3B", legal_rep="张伟",
-                  address="浙江省杭州市西湖区文三路 199 号", phone="0571-8765 4321", country="CN")
+                  address="浙江省杭州市西湖区文三路 199 号", phone="0571-8765 4321", country="CN",
+                  bank_name="中国工商银行杭州西湖支行", bank_account="1202 0211 0900 1234 567")
     if export:
         values.update(name="Hamburg Fluid Technik GmbH", name_en="Hamburg Fluid Technik GmbH", credit_code=None,
                       company_no="HRB 123456", legal_rep="Anna Schmidt", address="Speicherstadt 5, 20457 Hamburg",

@@ -343,3 +343,15 @@ def test_my_day_lists_todays_contacts_and_the_team_count(app, client, login_as, 
     login(manager, make_user("manager"))
     team = manager.get("/").get_data(as_text=True)
     assert "日报业务员" in team
+
+
+def test_bank_details_are_kept_and_shown(app, client, login_as, make_customer):
+    user = login_as("sales")
+    customer = make_customer(owner=user)
+    page = client.get(f"/customers/{customer.id}/edit").get_data(as_text=True)
+    from tests.conftest import form_value
+    data = {"name": customer.name, "country": "CN", "grade": "B", "status": "active", "currency": "CNY",
+            "version": form_value(page, "version"), "bank_name": "中国银行宁波分行", "bank_account": "3584 0000 1111"}
+    response = client.post(f"/customers/{customer.id}/edit", data=data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:3000]
+    assert "中国银行宁波分行" in client.get(f"/customers/{customer.id}").get_data(as_text=True)

@@ -95,7 +95,7 @@ def test_contract_text_fonts_and_size(client, world, caplog):
         pdf = _get_pdf(client, f"/documents/orders/{ids['order']}/contract.pdf")
     assert not [r for r in caplog.records if r.name.startswith("weasyprint")], caplog.text
     text = text_of(pdf)
-    for expected in ("销售合同", "宁波海曙精工阀门有限公司", "杭州西湖机电设备有限公司", "不锈钢球阀 1", "电动蝶阀 19",
+    for expected in ("销售合同", "宁波海曙精工阀门有限公司", "杭州西湖机电设备有限公司", "中国工商银行杭州西湖支行", "不锈钢球阀 1", "电动蝶阀 19",
                      "DN50 PN16 CF8M", "合计金额（大写）", amounts.chinese_capitals(ids["total"]), "第 1 页 / 共 2 页",
                      "付款方式", "争议解决", "· 草稿"):
         assert expected.replace(" ", "") in text.replace(" ", ""), expected

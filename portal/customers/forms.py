@@ -42,6 +42,8 @@ class CustomerForm(FlaskForm):
     credit_limit = DecimalField(_l("Credit limit"), places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="CNY")
     payment_terms = StringField(_l("Payment terms"), validators=[Optional(), Length(max=200)])
+    bank_name = StringField(_l("Bank"), validators=[Optional(), Length(max=200)])
+    bank_account = StringField(_l("Bank account"), validators=[Optional(), Length(max=60)])
     owner_id = SelectField(_l("Salesperson"), coerce=str, validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=10000)])
     version = HiddenField()

@@ -57,7 +57,7 @@ def name_key(name: str | None) -> str:
 
 
 TEXT_FIELDS = ("name", "name_en", "company_no", "legal_rep", "address", "province", "city", "port",
-               "phone", "email", "website", "industry", "payment_terms")
+               "phone", "email", "website", "industry", "payment_terms", "bank_name", "bank_account")
 
 
 def clean(data: dict) -> dict:

@@ -77,6 +77,8 @@ class Customer(db.Model):
     credit_limit: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     payment_terms: Mapped[str | None] = mapped_column(String(200))
+    bank_name: Mapped[str | None] = mapped_column(String(200))  # 开户银行, printed on the contract
+    bank_account: Mapped[str | None] = mapped_column(String(60))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)

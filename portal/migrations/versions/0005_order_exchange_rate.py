@@ -1,4 +1,5 @@
-"""order exchange rate (fixed when the contract is signed) and stored amounts (total, paid, balance due date)
+"""order exchange rate (fixed when the contract is signed), stored amounts (total, paid, balance due date),
+customer bank details (printed on contracts)
 
 Revision ID: 0005_order_exchange_rate
 Revises: 0004_documents
@@ -16,6 +17,9 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('customers') as batch_op:
+        batch_op.add_column(sa.Column('bank_name', sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column('bank_account', sa.String(length=60), nullable=True))
     with op.batch_alter_table('orders') as batch_op:
         batch_op.add_column(sa.Column('exchange_rate', sa.Numeric(precision=12, scale=6), nullable=True))
         batch_op.create_index('ix_orders_contract_date', ['contract_date'])
@@ -33,6 +37,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('customers') as batch_op:
+        batch_op.drop_column('bank_account')
+        batch_op.drop_column('bank_name')
     with op.batch_alter_table('orders') as batch_op:
         batch_op.drop_index('ix_orders_balance_due_on')
         batch_op.drop_column('balance_due_on')
