@@ -45,8 +45,11 @@ EVALUATIONS = [("approved", "样品确认，可以下单。"), ("changes_needed"
 ORDER_PATTERN = ["inquiry", "quoted", "contract_signed", "deposit_received", "plan_approved", "in_production",
                  "in_production", "inspected", "shipped", "shipped", "shipped", "balance_received", "closed", "closed",
                  "closed", "closed", "cancelled"]
-SAMPLE_PATTERN = ["draft", "submitted", "approved", "in_progress", "finished", "sent", "sent", "received",
+# The first two go to the portal demo customers (buyer1, buyer2): a sample on its way, one to evaluate.
+SAMPLE_PATTERN = ["sent", "received", "draft", "submitted", "approved", "in_progress", "finished", "sent",
                   "evaluated", "evaluated", "converted", "closed"]
+SAMPLE_STEPS = ["draft", "submitted", "approved", "in_progress", "finished", "sent", "received", "evaluated",
+                "converted"]
 QUOTE_PATTERN = ["draft", "pending_approval", "approved", "sent", "sent", "accepted", "declined", "converted",
                  "cancelled"]
 CENT = Decimal("0.01")
@@ -81,6 +84,7 @@ def seed(staff: dict, today: date, orders: int = DEFAULT_ORDERS) -> dict:
     _quotes(customers, catalogue, managers, today)
     _orders(orders, customers, catalogue, managers, today)
     _targets(staff, managers, today)
+    _documents(staff)
     return {
         "samples": db.session.scalar(select(func.count()).select_from(SampleRequest)),
         "quotations": db.session.scalar(select(func.count()).select_from(Quote)),
@@ -105,7 +109,7 @@ def _samples(customers, catalogue, manager_id: int, today: date, count: int = 24
             currency=currency, state=state, created_by_id=owner_id, created_at=_at(created),
             # every third open sample is late
             due_date=today + timedelta(days=(-3 if i % 3 == 0 else rng.randint(3, 20))))
-        steps = SAMPLE_PATTERN.index(state) if state != "closed" else 4
+        steps = SAMPLE_STEPS.index(state) if state != "closed" else 4
         if steps >= 1:
             sample.submitted_at = _at(created + timedelta(days=1))
         if steps >= 2:
@@ -119,9 +123,9 @@ def _samples(customers, catalogue, manager_id: int, today: date, count: int = 24
             sample.tracking_no = f"SF{1_400_000_000 + i * 7919}"
             sample.sent_at = _at(created + timedelta(days=5))
             sample.expected_arrival = created + timedelta(days=9)
-        if steps >= 7:
+        if steps >= 6:
             sample.received_on = created + timedelta(days=9)
-        if steps >= 8:
+        if steps >= 7:
             result, comment = EVALUATIONS[i % len(EVALUATIONS)]
             sample.evaluation, sample.evaluation_comment = result, comment
             sample.evaluated_at = _at(created + timedelta(days=11))
@@ -304,6 +308,25 @@ def _build_order(spec: dict, catalogue, manager_id: int, today: date) -> Order:
                                  note=order.cancel_reason, state_from="contract_signed", state_to="cancelled"))
     order.events = events
     return order
+
+
+def _documents(staff: dict) -> None:
+    """Issue the contract and the delivery note of the first portal customer's first shipped order (once), so
+    the buyer's document list is not empty."""
+    from .documents import services as documents
+    from .models import IssuedDocument, User
+
+    if db.session.scalar(select(func.count()).select_from(IssuedDocument)):
+        return
+    buyer = db.session.scalar(select(User).where(User.username == "buyer1"))
+    order = db.session.scalar(select(Order).where(Order.customer_id == getattr(buyer, "customer_id", None),
+                                                  Order.state == "shipped").order_by(Order.id).limit(1))
+    if order is None:
+        return
+    issuer = staff["sales1"]
+    documents.issue(documents.order_subject("contract", order), issuer)
+    documents.issue(documents.shipment_subject("delivery_note", order.shipments[0]), issuer)
+    db.session.flush()
 
 
 def _targets(staff: dict, manager_id: int, today: date) -> None:

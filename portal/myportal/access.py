@@ -1,9 +1,20 @@
-"""Every portal query starts here: scoped to the signed-in buyer's own company."""
+"""Every portal query starts here: scoped to the signed-in buyer's own company, at the query.
+
+No portal view loads a record by id and checks afterwards: `get_my_*_or_404` select by id *within* the
+buyer's company, so another company's id is simply not found (404).
+"""
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import Select, select
 
+from ..documents.access import visible_documents
 from ..extensions import db
-from ..models import Customer
+from ..models import Customer, IssuedDocument, Order, OrderState, SampleRequest, SampleState
+
+# Orders the buyer sees: from the signed contract on (inquiries and quotations are the salesperson's work).
+VISIBLE_ORDER_STATES = tuple(s.value for s in OrderState if s not in (OrderState.INQUIRY, OrderState.QUOTED))
+# Samples the buyer sees: from approval on (drafts and sheets waiting for approval are internal).
+VISIBLE_SAMPLE_STATES = tuple(s.value for s in SampleState if s not in (SampleState.DRAFT, SampleState.SUBMITTED))
 
 
 def my_customer() -> Customer:
@@ -12,3 +23,32 @@ def my_customer() -> Customer:
     if customer is None:
         abort(404)
     return customer
+
+
+def my_orders() -> Select:
+    return select(Order).where(Order.customer_id == my_customer().id, Order.state.in_(VISIBLE_ORDER_STATES))
+
+
+def get_my_order_or_404(order_id: int) -> Order:
+    order = db.session.scalar(my_orders().where(Order.id == order_id))
+    if order is None:
+        abort(404)
+    return order
+
+
+def my_samples() -> Select:
+    return select(SampleRequest).where(SampleRequest.customer_id == my_customer().id,
+                                       SampleRequest.state.in_(VISIBLE_SAMPLE_STATES))
+
+
+def get_my_sample_or_404(sample_id: int) -> SampleRequest:
+    sample = db.session.scalar(my_samples().where(SampleRequest.id == sample_id))
+    if sample is None:
+        abort(404)
+    return sample
+
+
+def my_documents() -> Select:
+    """The company's issued documents, current versions only (documents/access.py decides for portal users)."""
+    my_customer()
+    return visible_documents(current_user).order_by(IssuedDocument.issued_at.desc(), IssuedDocument.id.desc())

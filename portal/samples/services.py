@@ -31,6 +31,7 @@ STEPS = (S.DRAFT.value, S.SUBMITTED.value, S.APPROVED.value, S.IN_PROGRESS.value
 OPEN_STATES = tuple(s.value for s in S if s not in (S.CONVERTED, S.CLOSED))
 BEFORE_SENT = (S.DRAFT.value, S.SUBMITTED.value, S.APPROVED.value, S.IN_PROGRESS.value, S.FINISHED.value)
 PHOTO_STATES = (S.IN_PROGRESS.value, S.FINISHED.value)
+EVALUABLE = (S.SENT.value, S.RECEIVED.value)  # the customer can give the evaluation
 CONVERSIONS = ("convert_quote", "convert_order")
 MAX_QUANTITY = 1_000_000
 
@@ -49,7 +50,7 @@ WORKFLOW = Workflow([
     Transition("receive", (S.SENT.value,), S.RECEIVED.value, STAFF, _l("Received by the customer"), "",
                owner_only=True, fields=("received_on",)),
     # The buyer may give the evaluation in the customer portal (owns: their own company's samples).
-    Transition("evaluate", (S.SENT.value, S.RECEIVED.value), S.EVALUATED.value, STAFF | {Role.CUSTOMER.value},
+    Transition("evaluate", EVALUABLE, S.EVALUATED.value, STAFF | {Role.CUSTOMER.value},
                _l("Record the customer's evaluation"), "primary", owner_only=True,
                fields=("evaluation", "evaluation_comment")),
     Transition("convert_quote", (S.EVALUATED.value,), S.CONVERTED.value, STAFF, _l("Convert to a quotation"),
