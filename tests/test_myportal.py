@@ -169,3 +169,96 @@ def test_overview_shows_open_orders_samples_on_the_way_and_contact(client, compa
     login(client, a["buyer"])
     page = client.get("/my/").get_data(as_text=True)
     assert a["order_number"] in page and "TRK-Alpha Trading AB-sent" in page and "业务 Alpha Trading AB" in page
+
+
+# Invitations and portal accounts
+
+def _invite(client, customer_id, **fields):
+    data = {"invite-display_name": "Erik Lindqvist", "invite-username": "erik.l", "invite-email": "erik@nordic.example"}
+    data.update({f"invite-{k}": v for k, v in fields.items()})
+    return client.post(f"/customers/{customer_id}/portal/invite", data=data)
+
+
+def _link_token(response_page: str) -> str:
+    import re
+    return re.search(r"/invite/([A-Za-z0-9_-]{20,})", response_page).group(1)
+
+
+def test_manager_invites_a_buyer_who_sets_a_password_once(app, client, make_user, make_customer):
+    from portal.models import PortalInvitation, User
+
+    customer = make_customer(owner=make_user("sales"), name="Nordic Home AB", country="SE")
+    login(client, make_user("manager"))
+    assert _invite(client, customer.id, username="x").status_code == 422  # too short
+    response = _invite(client, customer.id)
+    assert response.status_code == 303
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    token = _link_token(page)
+    with app.app_context():
+        invitation = db.session.query(PortalInvitation).one()
+        assert token not in (invitation.token_hash or "") and len(invitation.token_hash) == 64
+    client.post("/logout", data={})
+    anonymous = app.test_client()
+    assert anonymous.get(f"/invite/{token}").status_code == 200
+    bad = anonymous.post(f"/invite/{token}", data={"password": "password", "confirm": "password"})
+    assert bad.status_code == 422  # too common
+    mismatch = anonymous.post(f"/invite/{token}", data={"password": "Fjord-Blue-2026", "confirm": "Fjord-Blue-2027"})
+    assert mismatch.status_code == 422
+    done = anonymous.post(f"/invite/{token}", data={"password": "Fjord-Blue-2026", "confirm": "Fjord-Blue-2026"})
+    assert done.status_code == 303
+    with app.app_context():
+        user = db.session.query(User).filter_by(username="erik.l").one()
+        assert user.role == "customer" and user.customer_id == customer.id and user.locale == "en"
+    # used once: the link is dead
+    assert anonymous.get(f"/invite/{token}").status_code == 404
+    assert anonymous.post(f"/invite/{token}", data={"password": "Other-Pass-77", "confirm": "Other-Pass-77"}
+                          ).status_code == 404
+    login(anonymous, "erik.l", "Fjord-Blue-2026")
+    assert anonymous.get("/my/").status_code == 200
+
+
+def test_invitation_expires_can_be_revoked_and_wrong_tokens_fail(app, client, make_user, make_customer):
+    from datetime import timedelta as td
+
+    from portal.models import PortalInvitation
+    from portal.models.base import utcnow
+
+    customer = make_customer(name="杭州恒泰五金", country="CN")
+    login(client, make_user("manager"))
+    _invite(client, customer.id, username="buyer.a")
+    first = _link_token(client.get(f"/customers/{customer.id}").get_data(as_text=True))
+    _invite(client, customer.id, username="buyer.b")
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    second = _link_token(page)
+    assert _invite(client, customer.id, username="buyer.b").status_code == 422  # taken by an open invitation
+    with app.app_context():
+        one = db.session.query(PortalInvitation).filter_by(username="buyer.a").one()
+        one.expires_at = utcnow() - td(minutes=1)
+        two_id = db.session.query(PortalInvitation).filter_by(username="buyer.b").one().id
+        db.session.commit()
+        assert db.session.query(PortalInvitation).filter_by(username="buyer.b").one().locale == "zh"
+    anonymous = app.test_client()
+    assert anonymous.get(f"/invite/{first}").status_code == 404  # expired
+    assert client.post(f"/customers/{customer.id}/portal/invitations/{two_id}/revoke", data={}).status_code == 303
+    assert anonymous.get(f"/invite/{second}").status_code == 404  # revoked
+    assert anonymous.get("/invite/not-a-real-token").status_code == 404
+    assert anonymous.get("/invite/" + "x" * 300).status_code == 404
+
+
+def test_salespeople_cannot_invite_and_disabled_buyers_are_signed_out(app, client, make_user, make_customer):
+    sales = make_user("sales")
+    customer = make_customer(owner=sales)
+    buyer = make_user("customer", customer=customer)
+    login(client, sales)
+    assert _invite(client, customer.id).status_code == 404
+    buyer_client = app.test_client()
+    login(buyer_client, buyer)
+    assert buyer_client.get("/my/").status_code == 200
+    client.post("/logout", data={})
+    login(client, make_user("manager"))
+    assert f"/portal/users/{buyer.id}/disable" in client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert client.post(f"/customers/{customer.id}/portal/users/{buyer.id}/disable", data={}).status_code == 303
+    assert buyer_client.get("/my/").status_code in (302, 401)  # the session ended at once
+    with app.app_context():
+        from portal.models import AuditLog
+        assert db.session.query(AuditLog).filter_by(entity_type="User", entity_id=buyer.id).count() >= 1

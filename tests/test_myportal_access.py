@@ -17,3 +17,28 @@ GET_ACCESS = {
 POST_ACCESS = {
     "/my/samples/{sample_id}/evaluate": NOBODY,
 }
+POST_ACCESS.update({
+    "/customers/{customer_id}/portal/invite": ("admin", "manager"),
+    "/customers/{customer_id}/portal/invitations/{invitation_id}/revoke": ("admin", "manager"),
+    "/customers/{customer_id}/portal/users/{portal_user_id}/disable": ("admin", "manager"),
+})
+# The invitation link is public; its cases (valid, used, expired, revoked, wrong) are in tests/test_myportal.py.
+SPECIAL = {"/invite/<token>"}
+
+
+def make_records(owner, ids):
+    """An open invitation and a portal user of the customer."""
+    from datetime import timedelta
+
+    from portal.extensions import db
+    from portal.models import PortalInvitation, User
+    from portal.models.base import utcnow
+
+    invitation = PortalInvitation(customer_id=ids["customer_id"], username=f"inv{ids['customer_id']}",
+                                  display_name="Buyer", token_hash=f"{ids['customer_id']:064d}",
+                                  expires_at=utcnow() + timedelta(hours=1))
+    user = User(username=f"portal{ids['customer_id']}", display_name="Buyer", role="customer",
+                customer_id=ids["customer_id"], password_hash="x")
+    db.session.add_all([invitation, user])
+    db.session.flush()
+    return {"invitation_id": invitation.id, "portal_user_id": user.id}

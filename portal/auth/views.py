@@ -90,3 +90,32 @@ def language():
         default = services.landing_url(current_user) if current_user.is_authenticated else url_for("auth.login")
         return see_other(safe_next(form.next.data, default))
     return render("auth/language.html", form=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    """A buyer's one-time invitation: choose a password, then sign in. Invalid, used, revoked or expired
+    links all answer the same 404 page."""
+    from ..myportal import services as portal
+    from ..myportal.forms import AcceptForm
+
+    invitation = portal.open_invitation(token)
+    if invitation is None:
+        return render("auth/invitation.html", invitation=None, form=None, status=404)
+    form = AcceptForm()
+    if form.validate_on_submit():
+        try:
+            user = portal.accept(token, form.password.data, form.confirm.data)
+        except portal.PortalError as error:
+            db.session.rollback()
+            for name, message in error.errors.items():
+                target = getattr(form, name, None)
+                (target.errors.append if target is not None else form.form_errors.append)(message)
+        else:
+            db.session.commit()
+            flash(_("Your account %(username)s is ready. Sign in with your new password.", username=user.username),
+                  "success")
+            return see_other(url_for("auth.login"))
+    return render("auth/invitation.html", invitation=invitation, form=form,
+                  status=422 if form.is_submitted() else 200)

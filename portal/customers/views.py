@@ -12,7 +12,7 @@ from .. import audit
 from ..auth.access import role_required, staff_required
 from ..extensions import db
 from ..i18n import local_today
-from ..models import Contact, ContactLog, Customer, Order, Quote, Role, SampleRequest
+from ..models import Contact, ContactLog, Customer, Order, Quote, Role, SampleRequest, User
 from ..web import apply_errors, is_htmx, render, safe_next, see_other
 from . import bp, excel, services
 from .access import can_edit, can_reassign, get_customer_or_404, get_editable_customer_or_404
@@ -93,7 +93,20 @@ def _detail_context(customer: Customer, contact_form=None, editing=None, log_for
         "log_form": log_form, "logs": logs, "log_total": log_total, "reassign_form": reassign_form,
         "history": db.session.scalars(audit.history(customer).limit(50)).all(),
         "business": _business(customer),
+        "portal": _portal(customer),
     }
+
+
+def _portal(customer: Customer) -> dict | None:
+    """Portal users and invitations of the customer, for managers and admins (who invite and disable)."""
+    from ..models.base import utcnow
+    from ..myportal import services as portal
+    from ..myportal.forms import InviteForm
+
+    if current_user.role not in portal.MANAGERS:
+        return None
+    return {"users": portal.portal_users(customer), "invitations": portal.invitations(customer), "now": utcnow(),
+            "form": InviteForm(formdata=None, prefix="invite"), "hours": portal.INVITE_HOURS}
 
 
 def _business(customer: Customer, shown: int = 8) -> dict:
@@ -366,3 +379,69 @@ def column_label(name: str) -> str:
     """The header of an import column (or a field name) in the user's language."""
     labels = dict(excel.COLUMNS)
     return str(labels.get(name, name or ""))
+
+
+# Portal accounts of the customer (managers and admins)
+
+@bp.post("/<int:customer_id>/portal/invite")
+@role_required(Role.ADMIN, Role.MANAGER)
+def portal_invite(customer_id: int):
+    """Invite a buyer: a one-time link valid for 72 hours, shown once to copy."""
+    from ..myportal import services as portal
+    from ..myportal.forms import InviteForm
+
+    customer = get_customer_or_404(customer_id, current_user)
+    form = InviteForm(prefix="invite")
+    if form.validate_on_submit():
+        try:
+            invitation, token = portal.invite(customer, form.data, current_user)
+        except portal.PortalError as error:
+            apply_errors(form, error.errors)
+        else:
+            db.session.commit()
+            link = url_for("auth.accept_invitation", token=token, _external=True)
+            flash(_("Invitation for %(name)s created. Send this link (it works once, for %(hours)d hours): %(link)s",
+                    name=invitation.display_name, hours=portal.INVITE_HOURS, link=link), "success")
+            return see_other(url_for("customers.detail", customer_id=customer.id) + "#portal")
+    context = _detail_context(customer)
+    context["portal"]["form"] = form
+    return render("customers/detail.html", status=422, **context)
+
+
+@bp.post("/<int:customer_id>/portal/invitations/<int:invitation_id>/revoke")
+@role_required(Role.ADMIN, Role.MANAGER)
+def portal_revoke(customer_id: int, invitation_id: int):
+    from ..models import PortalInvitation
+    from ..myportal import services as portal
+
+    customer = get_customer_or_404(customer_id, current_user)
+    invitation = db.session.scalar(select(PortalInvitation).where(PortalInvitation.id == invitation_id,
+                                                                  PortalInvitation.customer_id == customer.id))
+    if invitation is None:
+        abort(404)
+    try:
+        portal.revoke(invitation, current_user)
+    except portal.PortalError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(_("Invitation revoked."), "success")
+    return see_other(url_for("customers.detail", customer_id=customer.id) + "#portal")
+
+
+@bp.post("/<int:customer_id>/portal/users/<int:user_id>/<any(disable, enable):change>")
+@role_required(Role.ADMIN, Role.MANAGER)
+def portal_user(customer_id: int, user_id: int, change: str):
+    """Disable a buyer (their sessions end at once) or enable them again."""
+    from ..myportal import services as portal
+
+    customer = get_customer_or_404(customer_id, current_user)
+    user = db.session.scalar(select(User).where(User.id == user_id, User.customer_id == customer.id,
+                                                User.role == Role.CUSTOMER.value))
+    if user is None:
+        abort(404)
+    portal.set_active(user, change == "enable", current_user)
+    db.session.commit()
+    flash(_("%(name)s can sign in again.", name=user.display_name) if change == "enable"
+          else _("%(name)s is disabled and signed out.", name=user.display_name), "success")
+    return see_other(url_for("customers.detail", customer_id=customer.id) + "#portal")

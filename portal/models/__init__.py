@@ -3,6 +3,7 @@ from .attachments import Attachment
 from .audit import AuditLog
 from .customers import CURRENCIES, Contact, ContactLog, Customer, CustomerStatus, Grade, LogKind, Source
 from .documents import DocumentKind, IssuedDocument, PrintJob  # noqa: F401
+from .invitations import PortalInvitation  # noqa: F401
 from .orders import (INCOTERMS, ChangeRequest, DunningNote, Inspection, Order, OrderEvent, OrderItem, OrderState,
                      Payment, PaymentKind, ProductionPlan, ProductionPlanLine, SalesTarget, Shipment, ShipmentLine)
 from .products import Product

@@ -180,6 +180,6 @@ def test_the_site_has_a_favicon(page):
 def test_customer_contact_heading_reads_well_without_company_settings(page, make_customer, make_user, sign_in):
     customer = make_customer()
     sign_in(page, make_user("customer", customer=customer))
-    heading = page.locator("main section.card h2").first
+    heading = page.locator("#contact h2")
     expect(heading).to_contain_text("联系人")
     assert not re.search(r"您在\s*的联系人", heading.inner_text()), heading.inner_text()

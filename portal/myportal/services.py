@@ -1,0 +1,134 @@
+"""Portal accounts: managers invite buyers with one-time links, buyers set their password, staff disable them.
+
+An invitation stores only the sha256 of its token; the link works once, for INVITE_HOURS, until revoked.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from .. import audit
+from ..auth import services as auth
+from ..extensions import db
+from ..models import Customer, PortalInvitation, Role, User
+from ..models.base import utcnow
+
+INVITE_HOURS = 72
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MANAGERS = (Role.ADMIN.value, Role.MANAGER.value)
+
+
+class PortalError(ValueError):
+    """Refused input: {field: message}."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def locale_for(customer: Customer) -> str:
+    """A new buyer of a foreign customer starts in English, of a Chinese one in Chinese."""
+    return "zh" if (customer.country or "CN").upper() == "CN" else "en"
+
+
+def invite(customer: Customer, data: dict, by: User) -> tuple[PortalInvitation, str]:
+    """A new invitation and its token (shown once, never stored)."""
+    if by.role not in MANAGERS:
+        raise PortalError({"": _("You may not do this.")})
+    errors = {}
+    username = (data.get("username") or "").strip().lower()
+    name = (data.get("display_name") or "").strip()
+    email = (data.get("email") or "").strip() or None
+    if not USERNAME.match(username):
+        errors["username"] = _("3 to 64 characters: lower-case letters, digits, dot, dash or underscore.")
+    elif db.session.scalar(select(User.id).where(func.lower(User.username) == username)) or db.session.scalar(
+            select(PortalInvitation.id).where(PortalInvitation.username == username, PortalInvitation.used_at.is_(None),
+                                              PortalInvitation.revoked_at.is_(None),
+                                              PortalInvitation.expires_at > utcnow())):
+        errors["username"] = _("This user name is taken.")
+    if not name or len(name) > 100:
+        errors["display_name"] = _("Enter the buyer's name (at most 100 characters).")
+    if email and (len(email) > 254 or not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email)):
+        errors["email"] = _("Enter a valid e-mail address.")
+    if errors:
+        raise PortalError(errors)
+    token = secrets.token_urlsafe(32)
+    invitation = PortalInvitation(customer_id=customer.id, username=username, display_name=name, email=email,
+                                  locale=locale_for(customer), token_hash=_hash(token), created_by_id=by.id,
+                                  expires_at=utcnow() + timedelta(hours=INVITE_HOURS))
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("create", invitation, summary=f"{username} → {customer.code}", parent=customer, user=by)
+    return invitation, token
+
+
+def open_invitation(token: str) -> PortalInvitation | None:
+    """The invitation of `token` if it can still be used (not used, not revoked, not expired)."""
+    if not token or len(token) > 100:
+        return None
+    invitation = db.session.scalar(select(PortalInvitation).where(PortalInvitation.token_hash == _hash(token)))
+    if invitation is None or invitation.state(utcnow()) != "open":
+        return None
+    return invitation
+
+
+def accept(token: str, password: str, confirm: str) -> User:
+    """Create the buyer's account from an open invitation; it cannot be used again."""
+    invitation = open_invitation(token)
+    if invitation is None:
+        raise PortalError({"": _("This invitation link is not valid any more.")})
+    if password != confirm:
+        raise PortalError({"confirm": _("The two passwords differ.")})
+    problems = auth.password_problems(password, invitation.username)
+    if problems:
+        raise PortalError({"password": " ".join(problems)})
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == invitation.username)):
+        raise PortalError({"": _("This user name is taken.")})
+    user = User(username=invitation.username, display_name=invitation.display_name, email=invitation.email,
+                role=Role.CUSTOMER.value, customer_id=invitation.customer_id, locale=invitation.locale,
+                password_hash=auth.hash_password(password), password_changed_at=utcnow())
+    db.session.add(user)
+    db.session.flush()
+    invitation.used_at, invitation.user_id = utcnow(), user.id
+    audit.record("create", user, summary=f"{user.username}: invitation accepted", user=user)
+    return user
+
+
+def revoke(invitation: PortalInvitation, by: User) -> None:
+    if by.role not in MANAGERS:
+        raise PortalError({"": _("You may not do this.")})
+    if invitation.state(utcnow()) != "open":
+        raise PortalError({"": _("This invitation is not open any more.")})
+    invitation.revoked_at = utcnow()
+    audit.record("update", invitation, summary=f"{invitation.username}: revoked", user=by,
+                 changes={"revoked_at": [None, invitation.revoked_at.isoformat()]})
+
+
+def set_active(user: User, active: bool, by: User) -> None:
+    """Disable (ending every session at once) or enable a portal user."""
+    if by.role not in MANAGERS or user.role != Role.CUSTOMER.value:
+        raise PortalError({"": _("You may not do this.")})
+    changes = audit.apply_changes(user, {"active": active})
+    if not active:
+        auth.end_sessions(user)
+    if changes:
+        audit.record("update", user, changes=changes, user=by)
+
+
+def portal_users(customer: Customer) -> list[User]:
+    return db.session.scalars(select(User).where(User.customer_id == customer.id, User.role == Role.CUSTOMER.value)
+                              .order_by(User.username)).all()
+
+
+def invitations(customer: Customer, limit: int = 20) -> list[PortalInvitation]:
+    return db.session.scalars(select(PortalInvitation).where(PortalInvitation.customer_id == customer.id)
+                              .order_by(PortalInvitation.created_at.desc()).limit(limit)).all()
