@@ -262,3 +262,13 @@ def test_salespeople_cannot_invite_and_disabled_buyers_are_signed_out(app, clien
     with app.app_context():
         from portal.models import AuditLog
         assert db.session.query(AuditLog).filter_by(entity_type="User", entity_id=buyer.id).count() >= 1
+
+
+def test_invitation_email_is_checked(app, client, make_user, make_customer):
+    from portal.models import PortalInvitation
+
+    customer = make_customer()
+    login(client, make_user("admin"))
+    assert _invite(client, customer.id, email="not-an-address").status_code == 422
+    with app.app_context():
+        assert db.session.query(PortalInvitation).count() == 0

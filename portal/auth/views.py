@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from .. import audit
 from ..extensions import db, limiter
-from ..web import render, safe_next, see_other
+from ..web import apply_errors, render, safe_next, see_other
 from . import bp, services
 from .access import ALL_ROLES, public, role_required
 from .forms import LanguageForm, LoginForm, PasswordForm
@@ -109,9 +109,7 @@ def accept_invitation(token: str):
             user = portal.accept(token, form.password.data, form.confirm.data)
         except portal.PortalError as error:
             db.session.rollback()
-            for name, message in error.errors.items():
-                target = getattr(form, name, None)
-                (target.errors.append if target is not None else form.form_errors.append)(message)
+            apply_errors(form, error.errors)
         else:
             db.session.commit()
             flash(_("Your account %(username)s is ready. Sign in with your new password.", username=user.username),

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Email, InputRequired, Length, Optional
 
 from ..models import Evaluation
 
@@ -19,7 +19,7 @@ class EvaluationForm(FlaskForm):
 class InviteForm(FlaskForm):
     display_name = StringField(_l("Buyer's name"), validators=[InputRequired(), Length(max=100)])
     username = StringField(_l("User name for signing in"), validators=[InputRequired(), Length(max=64)])
-    email = StringField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
+    email = StringField(_l("E-mail (optional)"), validators=[Optional(), Email(), Length(max=254)])
 
 
 class AcceptForm(FlaskForm):
