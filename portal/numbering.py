@@ -21,6 +21,7 @@ FORMATS = {
     "delivery_note": ("SH", 4, True),  # 送货单 SH2026-0001
     "packing_list": ("ZX", 4, True),  # 装箱单 ZX2026-0001
     "statement": ("DZ", 4, True),  # 对账单 DZ2026-0001
+    "ticket": ("TS", 4, True),  # 投诉 TS2026-0001
 }
 
 

@@ -1,4 +1,7 @@
 """All models, importable from one place (and seen by Alembic)."""
+from .aftersales import (Category, Channel, Department, FollowUpVisit, Resolution, SatisfactionMonth,  # noqa: F401
+                         SatisfactionState, ServiceRecord, Severity, Ticket, TicketEvent, TicketLine, TicketState,
+                         VisitChannel, VisitReason, VisitState)
 from .attachments import Attachment
 from .audit import AuditLog
 from .customers import CURRENCIES, Contact, ContactLog, Customer, CustomerStatus, Grade, LogKind, Source

@@ -32,6 +32,12 @@ class CompanySettings(db.Model):
     contract_terms_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     invoice_terms: Mapped[str] = mapped_column(Text, default="", server_default="")
     seal_file: Mapped[str | None] = mapped_column(String(100))  # name under instance/uploads/company/
+    # After-sales (issue 6): a follow-up visit falls due this many days after a delivery; a ticket's due
+    # date follows from its severity (days after the assessment).
+    visit_delay_days: Mapped[int] = mapped_column(default=7, server_default="7")
+    ticket_days_minor: Mapped[int] = mapped_column(default=10, server_default="10")
+    ticket_days_major: Mapped[int] = mapped_column(default=5, server_default="5")
+    ticket_days_critical: Mapped[int] = mapped_column(default=2, server_default="2")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     def name(self, locale: str = "zh") -> str:
