@@ -62,6 +62,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .aftersales import bp as aftersales_bp
     from .auth import bp as auth_bp
     from .customers import bp as customers_bp
     from .documents import bp as documents_bp
@@ -71,6 +72,8 @@ def _register_blueprints(app: Flask) -> None:
     from .products import bp as products_bp
     from .quotes import bp as quotes_bp
     from .samples import bp as samples_bp
+    from .satisfaction import bp as satisfaction_bp
+    from .visits import bp as visits_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
@@ -82,6 +85,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp, url_prefix="/documents")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(myportal_bp, url_prefix="/my")
+    app.register_blueprint(aftersales_bp, url_prefix="/aftersales")  # /aftersales/tickets/, service records
+    app.register_blueprint(visits_bp, url_prefix="/aftersales/visits")
+    app.register_blueprint(satisfaction_bp, url_prefix="/satisfaction")
 
 
 def _register_template_helpers(app: Flask) -> None:

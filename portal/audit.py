@@ -27,7 +27,9 @@ ENTITY_LABELS = {
     "Shipment": _l("shipment"), "Payment": _l("payment"), "Inspection": _l("inspection"),
     "ProductionPlan": _l("production plan"), "ChangeRequest": _l("change request"), "SalesTarget": _l("sales target"),
     "IssuedDocument": _l("issued document"), "PrintJob": _l("print job"), "DunningNote": _l("dunning note"),
-    "Attachment": _l("file"),
+    "Attachment": _l("file"), "PortalInvitation": _l("portal invitation"), "Ticket": _l("complaint"),
+    "ServiceRecord": _l("service record"), "FollowUpVisit": _l("follow-up visit"),
+    "SatisfactionMonth": _l("monthly satisfaction form"),
 }
 
 

@@ -159,3 +159,17 @@ def test_login_and_failed_login_are_audited(app, client, make_user):
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditLog).order_by(AuditLog.id))]
     assert actions == ["login_failed", "login"]
+
+
+def test_after_sales_settings_saved_and_checked(app, client, login_as):
+    login_as("admin")
+    response = client.post("/admin/settings", data={"name_zh": "测试工厂", "visit_delay_days": "10",
+                                                    "ticket_days_critical": "1"})
+    assert response.status_code == 303
+    with app.app_context():
+        settings = db.session.get(CompanySettings, 1)
+        assert (settings.visit_delay_days, settings.ticket_days_critical, settings.ticket_days_major) == (10, 1, 5)
+    response = client.post("/admin/settings", data={"name_zh": "测试工厂", "visit_delay_days": "0"})
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.get(CompanySettings, 1).visit_delay_days == 10

@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
 
 from ..models import Role
 
@@ -58,6 +58,14 @@ class SettingsForm(FlaskForm):
     remove_logo = BooleanField(_l("Remove the logo"))
     seal = FileField(_l("Company seal (PNG with a transparent background, at most 2 MB)"))
     remove_seal = BooleanField(_l("Remove the seal"))
+    visit_delay_days = IntegerField(_l("Follow-up visit after delivery (days)"), default=7,
+                                    validators=[Optional(), NumberRange(min=1, max=90)])
+    ticket_days_minor = IntegerField(_l("Minor complaint: due within (days)"), default=10,
+                                     validators=[Optional(), NumberRange(min=1, max=90)])
+    ticket_days_major = IntegerField(_l("Major complaint: due within (days)"), default=5,
+                                     validators=[Optional(), NumberRange(min=1, max=90)])
+    ticket_days_critical = IntegerField(_l("Critical complaint: due within (days)"), default=2,
+                                        validators=[Optional(), NumberRange(min=1, max=90)])
 
 
 class AuditFilterForm(FlaskForm):

@@ -112,6 +112,9 @@ def update_settings(settings: CompanySettings, data: dict, logo=None, remove_log
         "tax_id", "bank_name", "bank_account", "bank_swift")}
     for name in ("contract_terms", "contract_terms_en", "invoice_terms"):
         values[name] = (data.get(name) or "").replace("\r\n", "\n").strip()
+    for name in ("visit_delay_days", "ticket_days_minor", "ticket_days_major", "ticket_days_critical"):
+        if data.get(name) is not None:
+            values[name] = int(data[name])
     if logo is not None and logo.filename:
         try:
             content, extension = uploads.check_image(logo, LOGO_MAX_BYTES)

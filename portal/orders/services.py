@@ -556,6 +556,9 @@ def confirm_delivery(order: Order, shipment: Shipment, delivered_on: date, user:
     changes = audit.apply_changes(shipment, {"delivered_on": delivered_on})
     audit.record("update", shipment, changes=changes, parent=order)
     event(order, "delivered", delivered_on.isoformat(), user=user, visible=True)
+    from ..visits.services import schedule_after_delivery
+
+    schedule_after_delivery(shipment, delivered_on)
 
 
 # Change requests

@@ -1,0 +1,2 @@
+"""aftersales pages."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""satisfaction pages."""
+from . import bp  # noqa: F401

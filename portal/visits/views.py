@@ -1,0 +1,2 @@
+"""visits pages."""
+from . import bp  # noqa: F401
