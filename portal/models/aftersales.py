@@ -29,6 +29,7 @@ class Channel(str, enum.Enum):
     PHONE = "phone"
     FAX = "fax"
     EMAIL = "email"
+    WECHAT = "wechat"
     VISIT = "visit"
     PORTAL = "portal"
 
