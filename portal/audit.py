@@ -17,7 +17,8 @@ ACTION_LABELS = {
     "login": _l("signed in"), "logout": _l("signed out"), "login_failed": _l("failed sign-in"),
     "create": _l("created"), "update": _l("changed"), "delete": _l("deleted"), "import": _l("imported"),
     "export": _l("exported"), "reassign": _l("reassigned"), "password_changed": _l("changed password"),
-    "password_reset": _l("password reset"), "attach": _l("attached a file"), "transition": _l("status change"),
+    "password_reset": _l("password reset"), "attach": _l("attached a file"), "mail_sent": _l("e-mail sent"),
+    "transition": _l("status change"),
     "issue": _l("issued"),
 }
 ENTITY_LABELS = {

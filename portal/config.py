@@ -63,6 +63,14 @@ def load(app, overrides: dict | None) -> None:
         PASSWORD_HASH_PARAMS={"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
         PROXY_FIX_HOPS=int(os.environ.get("PORTAL_PROXY_FIX", "0")),
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=12),
+        # Outgoing mail (invitations); empty host: nothing is sent, links are shown to copy.
+        SMTP_HOST=os.environ.get("PORTAL_SMTP_HOST", ""),
+        SMTP_PORT=int(os.environ.get("PORTAL_SMTP_PORT", "587")),
+        SMTP_SECURITY=os.environ.get("PORTAL_SMTP_SECURITY", "starttls"),  # starttls, ssl or none
+        SMTP_USER=os.environ.get("PORTAL_SMTP_USER", ""),
+        SMTP_PASSWORD=os.environ.get("PORTAL_SMTP_PASSWORD", ""),
+        SMTP_TIMEOUT=float(os.environ.get("PORTAL_SMTP_TIMEOUT", "10")),
+        MAIL_FROM=os.environ.get("PORTAL_MAIL_FROM", ""),
     )
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     app.config.update(overrides)

@@ -100,6 +100,7 @@ def _detail_context(customer: Customer, contact_form=None, editing=None, log_for
 def _portal(customer: Customer) -> dict | None:
     """Portal users and invitations of the customer, for managers and admins (who invite and disable)."""
     from ..models.base import utcnow
+    from .. import mail
     from ..myportal import services as portal
     from ..myportal.forms import InviteForm
 
@@ -386,7 +387,8 @@ def column_label(name: str) -> str:
 @bp.post("/<int:customer_id>/portal/invite")
 @role_required(Role.ADMIN, Role.MANAGER)
 def portal_invite(customer_id: int):
-    """Invite a buyer: a one-time link valid for 72 hours, shown once to copy."""
+    """Invite a buyer: a one-time link valid for 72 hours, shown once to copy (and e-mailed when SMTP is set)."""
+    from .. import mail
     from ..myportal import services as portal
     from ..myportal.forms import InviteForm
 
@@ -402,6 +404,13 @@ def portal_invite(customer_id: int):
             link = url_for("auth.accept_invitation", token=token, _external=True)
             flash(_("Invitation for %(name)s created. Send this link (it works once, for %(hours)d hours): %(link)s",
                     name=invitation.display_name, hours=portal.INVITE_HOURS, link=link), "success")
+            if invitation.email and mail.configured():
+                if portal.mail_invitation(invitation, link, current_user):
+                    db.session.commit()
+                    flash(_("The link was also e-mailed to %(email)s.", email=invitation.email), "success")
+                else:
+                    flash(_("The e-mail to %(email)s could not be sent; send the link yourself.",
+                            email=invitation.email), "error")
             return see_other(url_for("customers.detail", customer_id=customer.id) + "#portal")
     context = _detail_context(customer)
     context["portal"]["form"] = form

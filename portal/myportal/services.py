@@ -132,3 +132,30 @@ def portal_users(customer: Customer) -> list[User]:
 def invitations(customer: Customer, limit: int = 20) -> list[PortalInvitation]:
     return db.session.scalars(select(PortalInvitation).where(PortalInvitation.customer_id == customer.id)
                               .order_by(PortalInvitation.created_at.desc()).limit(limit)).all()
+
+
+def mail_invitation(invitation: PortalInvitation, link: str, by: User) -> bool:
+    """E-mail the link to the buyer in their language when SMTP is configured and the invitation has an
+    address; True when it was handed to the server (the link is shown to copy in any case)."""
+    from flask_babel import force_locale
+
+    from .. import mail
+    from ..models import CompanySettings
+
+    if not invitation.email or not mail.configured():
+        return False
+    settings = db.session.get(CompanySettings, 1)
+    with force_locale(invitation.locale):
+        company = settings.name(invitation.locale) if settings else ""
+        subject = _("Your access to the customer portal of %(company)s", company=company)
+        body = _("Hello %(name)s,\n\n%(company)s invites you to its customer portal, where you can follow your "
+                 "orders, samples, documents and complaints.\n\nSet your password with this link (it works once, "
+                 "for %(hours)d hours):\n%(link)s\n\nYour user name: %(username)s\n",
+                 name=invitation.display_name, company=company, hours=INVITE_HOURS, link=link,
+                 username=invitation.username)
+    try:
+        mail.send(invitation.email, str(subject), str(body), sender_name=company)
+    except mail.MailError:
+        return False
+    audit.record("mail_sent", invitation, summary=invitation.email, user=by)
+    return True
