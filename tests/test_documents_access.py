@@ -18,6 +18,7 @@ GET_ACCESS = {
     "/documents/print": PRINTERS,
     "/documents/print/jobs/{job_id}": PRINTERS,
     "/documents/print/jobs/{job_id}.pdf": PRINTERS,
+    "/documents/satisfaction/2026-10.pdf": ("admin", "manager", "service"),
 }
 POST_ACCESS = {
     "/documents/orders/{order_id}/contract/issue": ISSUERS,

@@ -307,3 +307,21 @@ def job_pdf(job_id: int):
         abort(404)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"{services.SLUGS.get(job.kind, 'documents')}-{job.id}.pdf")
+
+
+# The monthly customer-satisfaction form (built by portal/satisfaction)
+
+@bp.get("/satisfaction/<ym>.pdf")
+@role_required(Role.ADMIN, Role.MANAGER, Role.SERVICE)
+def satisfaction_pdf(ym: str):
+    """月客户满意度回访表 of a month (?revision=N): from its snapshot once submitted, else a watermarked draft."""
+    from ..satisfaction import access as satisfaction_access, services as satisfaction_services
+
+    year, month = satisfaction_access.month_or_404(ym)
+    revision = satisfaction_access.revision_arg_or_404(year, month, request.args.get("revision"))
+    try:
+        rendered = satisfaction_services.render_pdf(year, month, revision,
+                                                    lang="en" if current_user.locale == "en" else "zh")
+    except pdf.RenderTimeout as error:
+        return _problem(error, 503)
+    return _pdf_response(rendered.pdf, f"satisfaction-{year}-{month:02d}.pdf", draft=True)
