@@ -3,9 +3,9 @@ Service staff, managers and admins see all; a salesperson their own customers'; 
 from flask import abort
 from sqlalchemy import Select, select
 
-from ..customers.access import customer_scope
+from ..customers.access import SEE_ALL, customer_scope
 from ..extensions import db
-from ..models import Customer, ServiceRecord, Ticket, User
+from ..models import Customer, Role, ServiceRecord, Ticket, User
 
 
 def visible_tickets(user: User) -> Select:
@@ -28,3 +28,14 @@ def get_service_record_or_404(record_id: int, user: User) -> ServiceRecord:
     if record is None:
         abort(404)
     return record
+
+
+def owns(user: User, ticket: Ticket) -> bool:
+    """Whether `user` acts on `ticket` as its own: staff who see all, the customer's salesperson, the buyer's company."""
+    if user.role in SEE_ALL:
+        return True
+    if user.role == Role.SALES.value:
+        return ticket.customer.owner_id == user.id
+    if user.role == Role.CUSTOMER.value:
+        return user.customer_id is not None and user.customer_id == ticket.customer_id
+    return False
