@@ -1,6 +1,9 @@
-"""Portal accounts: managers invite buyers with one-time links, buyers set their password, staff disable them.
+"""Portal accounts (managers invite buyers with one-time links, buyers set their password, staff disable
+them), and what buyers do themselves: report a problem, confirm or question a solution, answer a survey.
 
 An invitation stores only the sha256 of its token; the link works once, for INVITE_HOURS, until revoked.
+Complaints and surveys go through the after-sales services (aftersales.services, visits.services): this
+module only adds the portal's own rules (checked files first, customer steps, visits open to the buyer).
 """
 from __future__ import annotations
 
@@ -10,13 +13,19 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import attachments, audit, uploads
+from ..aftersales import services as aftersales
 from ..auth import services as auth
 from ..extensions import db
-from ..models import Customer, PortalInvitation, Role, User
+from ..i18n import local_today
+from ..models import (Customer, FollowUpVisit, Order, PortalInvitation, Role, Ticket, TicketState, User,
+                      VisitState)
 from ..models.base import utcnow
+from ..visits import services as visits
+from ..workflow import TransitionError
 
 INVITE_HOURS = 72
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -159,3 +168,111 @@ def mail_invitation(invitation: PortalInvitation, link: str, by: User) -> bool:
         return False
     audit.record("mail_sent", invitation, summary=invitation.email, user=by)
     return True
+
+
+# Complaints, in the customer's words (the factory's internal steps assessed/assigned/proposed are one step
+# for the customer).
+TICKET_STATE_LABELS = {
+    TicketState.RECEIVED.value: _l("Received"),
+    TicketState.ASSESSED.value: _l("Being examined"),
+    TicketState.ASSIGNED.value: _l("Being examined"),
+    TicketState.PROPOSED.value: _l("Being examined"),
+    TicketState.SENT.value: _l("Solution sent to you"),
+    TicketState.CARRIED_OUT.value: _l("Waiting for your confirmation"),
+    TicketState.CONFIRMED.value: _l("Solution confirmed"),
+    TicketState.CLOSED.value: _l("Closed"),
+}
+OPEN_TICKET_STATES = tuple(s.value for s in TicketState if s is not TicketState.CLOSED)
+# The solution is shown to the customer once it was sent.
+SOLUTION_SENT = (TicketState.SENT.value, TicketState.CARRIED_OUT.value, TicketState.CONFIRMED.value,
+                 TicketState.CLOSED.value)
+MAX_FILES = 10
+
+
+def checked_files(files) -> list:
+    """The chosen files, every one checked (size, real type) before anything is stored; PortalError names the
+    first bad file. Empty file inputs (nothing chosen) are skipped."""
+    chosen = [f for f in files or () if f is not None and f.filename]
+    if len(chosen) > MAX_FILES:
+        raise PortalError({"photos": _("At most %(n)d files at once.", n=MAX_FILES)})
+    for upload in chosen:
+        try:
+            uploads.check_image_or_pdf(upload)
+        except uploads.UploadError as error:
+            name = upload.filename.replace("\\", "/").rsplit("/", 1)[-1][:100]
+            raise PortalError({"photos": f"{name}: {error}"}) from None
+        upload.stream.seek(0)
+    return chosen
+
+
+def ticket_lines(selected, quantities: dict) -> list[tuple[str, str | None]]:
+    """(order_item_id, quantity|None) for the items the buyer ticked (aftersales.create_ticket checks that each
+    is an item of the order and each quantity is more than 0 and at most what was ordered)."""
+    return [(value, (quantities.get(value) or "").strip() or None)
+            for value in dict.fromkeys(str(v) for v in selected or () if v)]
+
+
+def report_problem(user: User, customer: Customer, data: dict, files=()) -> Ticket:
+    """A complaint from the portal: files checked first (a bad one refuses everything), then the ticket
+    (numbered, first step "received") and its customer-visible files."""
+    chosen = checked_files(files)
+    ticket = aftersales.create_ticket(
+        user, customer, channel="portal", category=data.get("category"), subject=data.get("subject"),
+        description=data.get("description"), order=data.get("order"), lines=data.get("lines") or (),
+        contact_name=data.get("contact_name") or user.display_name)
+    for upload in chosen:
+        attachments.attach(ticket, upload, user, customer_visible=True)
+    return ticket
+
+
+def add_files(ticket: Ticket, user: User, files) -> list:
+    """More photos for an open complaint; a customer-visible step says so, so the service desk sees it."""
+    if ticket.state == TicketState.CLOSED.value:
+        raise TransitionError(_("This complaint is closed; files cannot be added any more."))
+    chosen = checked_files(files)
+    if not chosen:
+        raise PortalError({"photos": _("Choose at least one file.")})
+    added = [attachments.attach(ticket, upload, user, customer_visible=True) for upload in chosen]
+    aftersales.add_note(ticket, user, _("Files added: %(names)s", names=", ".join(a.original_name for a in added)),
+                           customer_visible=True)
+    return added
+
+
+def may_respond(ticket: Ticket, name: str, version=None) -> None:
+    """TransitionError unless the buyer may confirm / reopen now: the solution was carried out, and the page
+    was not outdated (`version` the form was read at)."""
+    if name not in ("confirm", "reopen") or ticket.state != TicketState.CARRIED_OUT.value:
+        raise TransitionError(_("This can be done only after the solution was carried out."))
+    if version not in (None, "") and str(version) != str(ticket.version):
+        raise TransitionError(_("The complaint was changed meanwhile. Look at it again."))
+
+
+def respond(ticket: Ticket, user: User, name: str, data: dict):
+    """The buyer confirms the solution or says it did not solve the problem (with a reason) — only once it
+    was carried out."""
+    may_respond(ticket, name, data.get("version"))
+    text = (data.get("reason") or data.get("note") or "").strip()
+    if name == "reopen" and not text:
+        raise PortalError({"reason": _("Tell us what is still wrong.")})
+    return aftersales.take(ticket, user, name, {"reason": text, "note": text, "customer_visible": True})
+
+
+def customer_steps(ticket: Ticket) -> list:
+    return aftersales.customer_steps(ticket)
+
+
+def may_answer(visit: FollowUpVisit) -> None:
+    """TransitionError unless the visit waits for answers (due, and due today or earlier)."""
+    if visit.state != VisitState.DUE.value:
+        raise TransitionError(_("This survey has already been answered."))
+    if visit.due_on > local_today():
+        raise TransitionError(_("This survey is not open yet."))
+
+
+def answer_survey(visit: FollowUpVisit, user: User, data: dict) -> None:
+    """The buyer's own answers to a pending follow-up visit (channel portal)."""
+    may_answer(visit)
+    answers = {key: data.get(key) for key in ("answered_by", "quality_ok", "quality_note", "service_timely",
+                                              "service_note", "sales_rating", "suggestions", "score")}
+    answers["answered_by"] = (answers["answered_by"] or "").strip() or user.display_name
+    visits.record_answers(visit, user, answers, channel="portal")
