@@ -67,9 +67,9 @@ class SurveyForm(FlaskForm):
     answered_by = StringField(_l("Your name"), validators=[Optional(), Length(max=100)])  # default: the buyer
     quality_ok = RadioField(_l("Is the quality of the products all right?"), choices=YES_NO,
                             validators=[InputRequired()])
-    quality_note = TextAreaField(_l("What is wrong with the quality?"), validators=[Optional(), Length(max=5000)])
+    quality_note = TextAreaField(_l("About the quality (optional)"), validators=[Optional(), Length(max=5000)])
     service_timely = RadioField(_l("Was our service timely?"), choices=YES_NO, validators=[InputRequired()])
-    service_note = TextAreaField(_l("What should have been faster?"), validators=[Optional(), Length(max=5000)])
+    service_note = TextAreaField(_l("About our service (optional)"), validators=[Optional(), Length(max=5000)])
     sales_rating = RadioField(_l("How do you rate your salesperson? (1 poor – 5 excellent)"), choices=RATINGS,
                               coerce=int, validators=[InputRequired()])
     suggestions = TextAreaField(_l("Any other needs or suggestions?"), validators=[Optional(), Length(max=5000)])
