@@ -35,7 +35,7 @@ class ActionForm(FlaskForm):
     cost_amount = StringField(_l("Cost to the factory"), validators=[Optional(), Length(max=20)])
     claim_amount = StringField(_l("Amount refunded or credited (returns and claims)"),
                                validators=[Optional(), Length(max=20)])
-    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES])
+    currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], validators=[Optional()])
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=10000)])
     preventive_action = TextAreaField(_l("Preventive action"), validators=[Optional(), Length(max=10000)])
