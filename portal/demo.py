@@ -184,12 +184,17 @@ def seed(customers: int = DEFAULT_CUSTOMERS, today: date | None = None, orders: 
     from . import demo_trade
 
     trade = demo_trade.seed(staff, today, demo_trade.DEFAULT_ORDERS if orders is None else orders)
+    from . import demo_aftersales
+
+    db.session.flush()
+    aftersales = demo_aftersales.seed(staff, today)
     return {
         "users": db.session.scalar(select(func.count()).select_from(User)),
         "customers": db.session.scalar(select(func.count()).select_from(Customer)),
         "contacts": db.session.scalar(select(func.count()).select_from(Contact)),
         "contact log entries": db.session.scalar(select(func.count()).select_from(ContactLog)),
         **trade,
+        **aftersales,
     }
 
 

@@ -10,11 +10,12 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from . import numbering
 from .models import (Customer, Inspection, Order, OrderEvent, OrderItem, Payment, Product, ProductionPlan,
-                     ProductionPlanLine, Quote, QuoteItem, SalesTarget, SampleRequest, Shipment, ShipmentLine)
+                     ProductionPlanLine, Quote, QuoteItem, SalesTarget, SampleRequest, Shipment, ShipmentLine,
+                     line_amount)
 from .extensions import db
 
 DEFAULT_ORDERS = 60
@@ -174,8 +175,14 @@ def _quotes(customers, catalogue, manager_id: int, today: date, count: int = 18)
     db.session.flush()
 
 
-def _orders(total: int, customers, catalogue, manager_id: int, today: date, batch: int = 500) -> None:
+def _orders(total: int, customers, catalogue, manager_id: int, today: date, batch: int = 2000) -> None:
+    """Top the database up to `total` orders, with their lines, timeline, plan, inspection, shipment and payments,
+    written as plain rows in batches (executemany with ids given here): 100,000 orders take a minute or two,
+    where the ORM needed several milliseconds each. The stored amounts are computed here as the ORM hook would."""
     existing = db.session.scalar(select(func.count()).select_from(Order))
+    if existing >= total:
+        return
+    rows = BulkRows()
     i = existing
     while i < total:
         size = min(batch, total - i)
@@ -193,10 +200,52 @@ def _orders(total: int, customers, catalogue, manager_id: int, today: date, batc
         for year, group in by_year.items():
             for value, spec in zip(numbering.reserve("contract", len(group), year), group):
                 spec["contract_no"] = numbering.format_value("contract", value, year)
-        db.session.add_all([_build_order(spec, catalogue, manager_id, today) for spec in specs])
-        db.session.flush()
-        db.session.expunge_all()
+        for spec in specs:
+            _order_rows(rows, spec, catalogue, manager_id, today)
+        rows.flush()
         i += size
+    rows.finish()
+
+
+class BulkRows:
+    """Rows of several tables with ids assigned here (continuing after the largest id in each table), written
+    in foreign-key order with one executemany per table; on PostgreSQL the id sequences are moved past them."""
+
+    def __init__(self):
+        self.pending: dict = {}
+        self.next_id: dict = {}
+        self.defaults: dict = {}
+
+    def add(self, model, **values) -> int:
+        table = model.__table__
+        if table not in self.next_id:
+            self.next_id[table] = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
+            now = datetime.now(timezone.utc)
+            self.defaults[table] = {
+                column.name: (None if column.default is None else
+                              now if callable(column.default.arg) else column.default.arg)
+                for column in table.columns}
+            self.pending.setdefault(table, [])
+        row_id = self.next_id[table]
+        self.next_id[table] = row_id + 1
+        row = dict(self.defaults[table])
+        row.update(values, id=row_id)
+        self.pending[table].append(row)
+        return row_id
+
+    def flush(self) -> None:
+        for table, rows in self.pending.items():  # insertion order: parents were added first
+            if rows:
+                db.session.execute(table.insert(), rows)
+                rows.clear()
+
+    def finish(self) -> None:
+        self.flush()
+        if db.session.get_bind().dialect.name == "postgresql":
+            for table in self.next_id:
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"))
 
 
 def _order_spec(i: int, customers, today: date) -> dict:
@@ -226,88 +275,102 @@ def _order_spec(i: int, customers, today: date) -> dict:
             "contract_date": contract_date, "promised": promised, "number": None, "contract_no": None}
 
 
-def _build_order(spec: dict, catalogue, manager_id: int, today: date) -> Order:
+def _order_rows(rows: BulkRows, spec: dict, catalogue, manager_id: int, today: date) -> None:
     rng, step, owner = spec["rng"], spec["step"], spec["owner_id"]
     created, signed_on = spec["created"], spec["contract_date"]
-    order = Order(number=spec["number"], contract_no=spec["contract_no"], customer_id=spec["customer_id"],
-                  currency=spec["currency"], state=spec["state"], created_by_id=owner, created_at=_at(created),
-                  promised_date=spec["promised"], contract_date=signed_on, deposit_percent=Decimal("30"),
-                  exchange_rate=RATES.get(spec["currency"], Decimal("1")) if signed_on else None,
-                  balance_days=rng.choice([0, 15, 30, 60]), balance_basis="bl" if spec["export"] else "shipment",
-                  incoterm="FOB" if spec["export"] else None, port_of_loading="Ningbo" if spec["export"] else None,
-                  port_of_destination=rng.choice(PORTS) if spec["export"] else None,
-                  customer_po=f"PO-{20_000 + spec['i']}" if rng.random() < 0.6 else None,
-                  payment_terms="30% T/T deposit, 70% against copy of B/L" if spec["export"] else "30%定金，发货后付清")
-    order.items = _quote_items(rng, catalogue, spec["currency"], OrderItem)
-    events = [OrderEvent(kind="created", at=_at(created), user_id=owner)]
-    total = sum((it.amount for it in order.items), Decimal("0.00"))
-    deposit = (total * order.deposit_percent / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-    day = signed_on or created
+    order = dict(number=spec["number"], contract_no=spec["contract_no"], customer_id=spec["customer_id"],
+                 currency=spec["currency"], state=spec["state"], created_by_id=owner, created_at=_at(created),
+                 updated_at=_at(created), promised_date=spec["promised"], contract_date=signed_on,
+                 deposit_percent=Decimal("30"),
+                 exchange_rate=RATES.get(spec["currency"], Decimal("1")) if signed_on else None,
+                 balance_days=rng.choice([0, 15, 30, 60]), balance_basis="bl" if spec["export"] else "shipment",
+                 incoterm="FOB" if spec["export"] else None, port_of_loading="Ningbo" if spec["export"] else None,
+                 port_of_destination=rng.choice(PORTS) if spec["export"] else None,
+                 customer_po=f"PO-{20_000 + spec['i']}" if rng.random() < 0.6 else None,
+                 payment_terms="30% T/T deposit, 70% against copy of B/L" if spec["export"] else "30%定金，发货后付清",
+                 progress=0)
+    items = _quote_items(rng, catalogue, spec["currency"], dict)
+    total = sum((line_amount(it["quantity"], it["unit_price"]) for it in items), Decimal("0.00"))
+    deposit = (total * order["deposit_percent"] / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    events, payments, day = [dict(kind="created", at=_at(created), user_id=owner)], [], signed_on or created
+    plan = inspection = shipment = None
     if step >= 1:
-        events.append(OrderEvent(kind="mark_quoted", at=_at(created, 3), user_id=owner, customer_visible=True,
-                                 state_from="inquiry", state_to="quoted"))
+        events.append(dict(kind="mark_quoted", at=_at(created, 3), user_id=owner, customer_visible=True,
+                           state_from="inquiry", state_to="quoted"))
     if step >= 2:
-        events.append(OrderEvent(kind="sign_contract", at=_at(day), user_id=owner, customer_visible=True,
-                                 note=spec["contract_no"], state_from="quoted", state_to="contract_signed"))
+        events.append(dict(kind="sign_contract", at=_at(day), user_id=owner, customer_visible=True,
+                           note=spec["contract_no"], state_from="quoted", state_to="contract_signed"))
     if step >= 3:
         day = day + timedelta(days=rng.randint(1, 5))
-        order.payments.append(Payment(kind="deposit", amount=deposit, received_on=min(day, today), method="T/T",
-                                      reference=f"TT{spec['i']:06d}", created_by_id=owner))
-        events.append(OrderEvent(kind="deposit_received", at=_at(day), user_id=owner, customer_visible=True,
-                                 state_from="contract_signed", state_to="deposit_received"))
+        payments.append(dict(kind="deposit", amount=deposit, received_on=min(day, today), method="T/T",
+                             reference=f"TT{spec['i']:06d}", created_by_id=owner))
+        events.append(dict(kind="deposit_received", at=_at(day), user_id=owner, customer_visible=True,
+                           state_from="contract_signed", state_to="deposit_received"))
     if step >= 4:
         day = day + timedelta(days=2)
-        order.plan = ProductionPlan(packaging="纸箱包装，每箱 20 只，外箱打包带", marking="客户唛头，见附件",
-                                    required_date=spec["promised"] - timedelta(days=7), state="approved",
-                                    approved_by_id=manager_id, approved_at=_at(day),
-                                    lines=[ProductionPlanLine(order_item=it, quantity=it.quantity)
-                                           for it in order.items])
-        events.append(OrderEvent(kind="plan_approved", at=_at(day), user_id=manager_id, customer_visible=True,
-                                 state_from="deposit_received", state_to="plan_approved"))
+        plan = dict(packaging="纸箱包装，每箱 20 只，外箱打包带", marking="客户唛头，见附件",
+                    required_date=spec["promised"] - timedelta(days=7), state="approved",
+                    approved_by_id=manager_id, approved_at=_at(day))
+        events.append(dict(kind="plan_approved", at=_at(day), user_id=manager_id, customer_visible=True,
+                           state_from="deposit_received", state_to="plan_approved"))
     if step >= 5:
         day = day + timedelta(days=1)
-        order.progress = 100 if step >= 6 else rng.choice([10, 30, 50, 70, 90])
-        events.append(OrderEvent(kind="start_production", at=_at(day), user_id=owner, customer_visible=True,
-                                 state_from="plan_approved", state_to="in_production"))
+        order["progress"] = 100 if step >= 6 else rng.choice([10, 30, 50, 70, 90])
+        events.append(dict(kind="start_production", at=_at(day), user_id=owner, customer_visible=True,
+                           state_from="plan_approved", state_to="in_production"))
     if step >= 6:
         day = day + timedelta(days=rng.randint(10, 25))
-        order.inspections.append(Inspection(inspected_on=min(day, today), inspector="质检 周工", passed=True,
-                                            created_by_id=owner))
-        events.append(OrderEvent(kind="inspected", at=_at(day), user_id=owner, customer_visible=True,
-                                 state_from="in_production", state_to="inspected"))
+        inspection = dict(inspected_on=min(day, today), inspector="质检 周工", passed=True, created_by_id=owner)
+        events.append(dict(kind="inspected", at=_at(day), user_id=owner, customer_visible=True,
+                           state_from="in_production", state_to="inspected"))
     if step >= 7:
         day = min(day + timedelta(days=rng.randint(2, 6)), today)
-        shipment = Shipment(ship_date=day, bl_date=day if spec["export"] else None, carrier=rng.choice(CARRIERS),
-                            bl_no=f"COSU{6_100_000 + spec['i']}" if spec["export"] else None,
-                            container_no=f"CSNU{7_000_000 + spec['i']}" if spec["export"] else None,
-                            tracking_no=None if spec["export"] else f"DB{80_000_000 + spec['i']}",
-                            arrival_date=day + timedelta(days=30 if spec["export"] else 3), created_by_id=owner,
-                            delivered_on=day + timedelta(days=3) if step >= 8 and not spec["export"] else None,
-                            lines=[ShipmentLine(order_item=it, quantity=it.quantity) for it in order.items])
-        order.shipments.append(shipment)
-        events.append(OrderEvent(kind="shipped", at=_at(day), user_id=owner, customer_visible=True,
-                                 state_from="inspected", state_to="shipped"))
+        shipment = dict(ship_date=day, bl_date=day if spec["export"] else None, carrier=rng.choice(CARRIERS),
+                        bl_no=f"COSU{6_100_000 + spec['i']}" if spec["export"] else None,
+                        container_no=f"CSNU{7_000_000 + spec['i']}" if spec["export"] else None,
+                        tracking_no=None if spec["export"] else f"DB{80_000_000 + spec['i']}",
+                        arrival_date=day + timedelta(days=30 if spec["export"] else 3), created_by_id=owner,
+                        delivered_on=day + timedelta(days=3) if step >= 8 and not spec["export"] else None)
+        events.append(dict(kind="shipped", at=_at(day), user_id=owner, customer_visible=True,
+                           state_from="inspected", state_to="shipped"))
+        order["balance_due_on"] = day + timedelta(days=order["balance_days"])
         # a third of the shipped orders are part paid; the rest wait for the balance (some overdue)
         if spec["state"] == "shipped" and spec["i"] % 3 == 0:
-            order.payments.append(Payment(kind="balance", amount=((total - deposit) / 2).quantize(CENT),
-                                          received_on=day, method="T/T", created_by_id=owner))
+            payments.append(dict(kind="balance", amount=((total - deposit) / 2).quantize(CENT), received_on=day,
+                                 method="T/T", created_by_id=owner))
     if step >= 8:
-        day = min(day + timedelta(days=order.balance_days or 5), today)
-        paid = sum((p.amount for p in order.payments), Decimal("0.00"))
-        order.payments.append(Payment(kind="balance", amount=total - paid, received_on=day, method="T/T",
-                                      created_by_id=owner))
-        events.append(OrderEvent(kind="balance_received", at=_at(day), user_id=owner, customer_visible=True,
-                                 state_from="shipped", state_to="balance_received"))
+        day = min(day + timedelta(days=order["balance_days"] or 5), today)
+        paid = sum((p["amount"] for p in payments), Decimal("0.00"))
+        payments.append(dict(kind="balance", amount=total - paid, received_on=day, method="T/T",
+                             created_by_id=owner))
+        events.append(dict(kind="balance_received", at=_at(day), user_id=owner, customer_visible=True,
+                           state_from="shipped", state_to="balance_received"))
     if step >= 9 and spec["state"] == "closed":
-        order.closed_at = _at(day, 8)
-        events.append(OrderEvent(kind="close", at=_at(day, 8), user_id=owner, customer_visible=True,
-                                 state_from="balance_received", state_to="closed"))
+        order["closed_at"] = _at(day, 8)
+        events.append(dict(kind="close", at=_at(day, 8), user_id=owner, customer_visible=True,
+                           state_from="balance_received", state_to="closed"))
     if spec["state"] == "cancelled":
-        order.cancel_reason = "客户项目取消"
-        events.append(OrderEvent(kind="cancel", at=_at(day, 9), user_id=owner, customer_visible=True,
-                                 note=order.cancel_reason, state_from="contract_signed", state_to="cancelled"))
-    order.events = events
-    return order
+        order["cancel_reason"] = "客户项目取消"
+        events.append(dict(kind="cancel", at=_at(day, 9), user_id=owner, customer_visible=True,
+                           note=order["cancel_reason"], state_from="contract_signed", state_to="cancelled"))
+    order["amount_total"] = total
+    order["amount_paid"] = sum((p["amount"] for p in payments), Decimal("0.00"))
+    order_id = rows.add(Order, **order)
+    item_ids = [(rows.add(OrderItem, order_id=order_id, **item), item["quantity"]) for item in items]
+    for entry in events:
+        rows.add(OrderEvent, order_id=order_id, **entry)
+    for payment in payments:
+        rows.add(Payment, order_id=order_id, created_at=_at(payment["received_on"]), **payment)
+    if plan is not None:
+        plan_id = rows.add(ProductionPlan, order_id=order_id, **plan)
+        for item_id, quantity in item_ids:
+            rows.add(ProductionPlanLine, plan_id=plan_id, order_item_id=item_id, quantity=quantity)
+    if inspection is not None:
+        rows.add(Inspection, order_id=order_id, created_at=_at(inspection["inspected_on"]), **inspection)
+    if shipment is not None:
+        shipment_id = rows.add(Shipment, order_id=order_id, created_at=_at(shipment["ship_date"]), **shipment)
+        for item_id, quantity in item_ids:
+            rows.add(ShipmentLine, shipment_id=shipment_id, order_item_id=item_id, quantity=quantity)
 
 
 def _documents(staff: dict) -> None:

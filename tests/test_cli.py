@@ -36,6 +36,30 @@ def test_seed_demo_is_idempotent_and_accounts_land_on_their_pages(app):
         client = app.test_client()
         assert login(client, name, "demo1234").headers["Location"] == landing
         assert client.get(landing).status_code == 200
+    _after_sales_demo(app)
+
+
+def _after_sales_demo(app):
+    """Tickets in every state, a year of visits with varied answers, submitted and draft monthly forms."""
+    from portal.models import FollowUpVisit, SatisfactionMonth, Ticket, TicketState
+
+    with app.app_context():
+        states = set(db.session.scalars(select(Ticket.state)))
+        assert states == {s.value for s in TicketState}
+        assert db.session.scalar(select(func.max(Ticket.reopen_count))) >= 1
+        done = db.session.scalars(select(FollowUpVisit).where(FollowUpVisit.state == "done")).all()
+        months = {(v.done_at.year, v.done_at.month) for v in done}
+        assert len(months) >= 12 and {v.score for v in done} == {1, 2, 3, 4, 5}
+        assert any(v.problem for v in done) and not all(v.problem for v in done)
+        assert db.session.scalar(select(func.count()).select_from(FollowUpVisit).where(
+            FollowUpVisit.state == "due")) > 0
+        forms = db.session.scalars(select(SatisfactionMonth)).all()
+        assert {f.state for f in forms} == {"draft", "submitted"}
+        assert all(f.snapshot for f in forms if f.state == "submitted")
+    client = app.test_client()
+    login(client, "service", "demo1234")
+    home = client.get("/").get_data(as_text=True)
+    assert 'id="visits-due"' in home and 'id="tickets-due"' in home
 
 
 def test_seed_demo_customers_option_adds_up_to_n(app):

@@ -28,6 +28,7 @@ def my_day(user: User) -> dict:
     if user.role in (Role.MANAGER.value, Role.ADMIN.value):
         day["team_logs"] = customer_services.team_logs_of_day(today, local_zone())
     _trade(user, today, day)
+    _aftersales(user, today, day)
     if user.role in (Role.ADMIN.value, Role.MANAGER.value):
         day["users_by_role"] = dict(db.session.execute(
             select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)).all())
@@ -57,3 +58,18 @@ def _trade(user: User, today, day: dict) -> None:
             user.id if user.role == Role.SALES.value else None)) if group.overdue > 0][:15]
     if user.role == Role.SALES.value:
         day["month"] = orders.month_summary(user, today)
+
+
+def _aftersales(user: User, today, day: dict) -> None:
+    """Follow-up visits due today and overdue, complaints past their due date and the open ones: the service
+    desk's work list (managers see it too; salespeople their own customers' overdue ones)."""
+    from ..aftersales import services as tickets
+    from ..visits import services as visits
+
+    desk = user.role in (Role.SERVICE.value, Role.MANAGER.value, Role.ADMIN.value)
+    day["visits_due"] = visits.due_list(user, today, limit=30)
+    day["tickets_overdue"] = tickets.overdue(user, today, limit=20)
+    if user.role == Role.SERVICE.value:
+        day["tickets_open"] = [t for t in tickets.open_tickets(user, limit=30)
+                               if t not in day["tickets_overdue"]][:20]
+    day["aftersales_desk"] = desk
