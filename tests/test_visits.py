@@ -373,12 +373,12 @@ def test_cancel_needs_a_reason_and_ends_the_visit(app, client, service, customer
     visit_id = _visit(app, customer)
     login(client, service)
     url = f"/aftersales/visits/{visit_id}/cancel"
-    assert client.post(url, data={"reason": "  "}).status_code == 422
+    assert client.post(url, data={"cancel_reason": "  "}).status_code == 422
     assert _get(app, visit_id).state == "due"
-    assert client.post(url, data={"reason": "客户已停业"}).status_code == 303
+    assert client.post(url, data={"cancel_reason": "客户已停业"}).status_code == 303
     visit = _get(app, visit_id)
     assert (visit.state, visit.cancel_reason) == ("cancelled", "客户已停业")
-    assert client.post(url, data={"reason": "again"}).status_code == 409
+    assert client.post(url, data={"cancel_reason": "again"}).status_code == 409
     assert client.post(f"/aftersales/visits/{visit_id}/reschedule",
                        data={"due_on": "2026-12-02", "reason": "x"}).status_code == 409
 
@@ -409,7 +409,7 @@ def test_salespeople_see_their_own_customers_visits_and_add_notes(app, client, s
     assert client.post(f"/aftersales/visits/{mine}/note", data={"note": ""}).status_code == 422
     assert client.post(f"/aftersales/visits/{mine}/note", data={"note": "客户下周在厂"}).status_code == 303
     assert client.post(f"/aftersales/visits/{mine}/answer", data=GOOD).status_code == 404
-    assert client.post(f"/aftersales/visits/{mine}/cancel", data={"reason": "x"}).status_code == 404
+    assert client.post(f"/aftersales/visits/{mine}/cancel", data={"cancel_reason": "x"}).status_code == 404
     visit = _get(app, mine)
     assert visit.state == "due" and visit.notes.endswith("王销售] 客户下周在厂")
 

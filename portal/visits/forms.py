@@ -57,7 +57,7 @@ class RescheduleForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for cancelling"), validators=[InputRequired(), Length(max=500)])
+    cancel_reason = TextAreaField(_l("Reason for cancelling"), validators=[InputRequired(), Length(max=500)])
     version = HiddenField()
 
 

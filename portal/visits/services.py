@@ -39,7 +39,7 @@ WORKFLOW = Workflow([
                "primary"),
     Transition("reschedule", (V.DUE.value,), None, DESK, _l("Reschedule"), "", fields=("due_on", "reason")),
     Transition("cancel", (V.DUE.value,), V.CANCELLED.value, DESK, _l("Cancel the visit"), "danger",
-               fields=("reason",)),
+               fields=("cancel_reason",)),
     Transition("ticket", (V.DONE.value,), None, DESK, _l("Open a complaint"), "primary"),
 ])
 
@@ -267,7 +267,8 @@ def cancel(visit: FollowUpVisit, user: User, data: dict) -> None:
     WORKFLOW.check(visit, user, "cancel")
     _check_version(visit, data)
     errors: dict[str, str] = {}
-    reason = _text(data.get("reason"), "reason", MAX_REASON, errors, required=_("Say why the visit is cancelled."))
+    reason = _text(data.get("cancel_reason"), "cancel_reason", MAX_REASON, errors,
+                   required=_("Say why the visit is cancelled."))
     _raise(errors)
     changes = audit.apply_changes(visit, {"state": V.CANCELLED.value, "cancel_reason": reason})
     audit.record("transition", visit, summary=f"due→cancelled: {reason}", changes=changes, user=user)

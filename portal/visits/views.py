@@ -202,7 +202,7 @@ def note(visit_id: int):
     """An internal note on the visit (salespeople too, on their own customers' visits)."""
     form = NoteForm()
     return _run(visit_id, "note", form, lambda visit: services.add_note(visit, current_user, request.form.get("note")),
-                _("Note added."), "#notes")
+                _("Note added."), "#internal-notes")
 
 
 @bp.post("/<int:visit_id>/ticket")
