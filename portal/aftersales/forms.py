@@ -19,7 +19,7 @@ class TicketForm(FlaskForm):
     category = SelectField(_l("Category"), choices=_choices(CATEGORY_LABELS))
     contact_name = StringField(_l("Who complained"), validators=[Optional(), Length(max=100)])
     subject = StringField(_l("Subject"), validators=[InputRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[InputRequired(), Length(max=10000)])
+    description = TextAreaField(_l("Complaint details"), validators=[InputRequired(), Length(max=10000)])
     file = FileField(_l("Photo or document (PNG, JPEG, PDF)"))
 
 
@@ -59,7 +59,7 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Customer"), validators=[Optional(), Length(max=100)])
-    state = SelectField(_l("Status"), choices=[("", _l("All statuses")), ("open", _l("Open"))]
+    state = SelectField(_l("Status"), choices=[("", _l("All statuses")), ("open", _l("All open"))]
                         + list(STATE_LABELS.items()), validators=[Optional()])
     severity = SelectField(_l("Severity"), choices=_choices(SEVERITY_LABELS, _l("All severities")),
                            validators=[Optional()])

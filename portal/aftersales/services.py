@@ -34,7 +34,7 @@ CLAIMS = (Resolution.RETURN.value, Resolution.CLAIM.value)
 MAX_AMOUNT = Decimal("1e11")
 
 STATE_LABELS = {
-    "received": _l("Received"), "assessed": _l("Severity assessed"), "assigned": _l("Assigned"),
+    "received": _l("To be assessed"), "assessed": _l("Severity assessed"), "assigned": _l("Assigned"),
     "proposed": _l("Solution proposed"), "sent": _l("Solution sent"), "carried_out": _l("Carried out"),
     "confirmed": _l("Confirmed by the customer"), "closed": _l("Closed"),
 }
@@ -43,8 +43,9 @@ CHANNEL_LABELS = {"phone": _l("Phone"), "fax": _l("Fax"), "email": _l("E-mail"),
 CATEGORY_LABELS = {"quality": _l("Quality"), "delivery": _l("Delivery"), "packaging": _l("Packaging"),
                    "service": _l("Service"), "other": _l("Other")}
 SEVERITY_LABELS = {"minor": _l("Minor"), "major": _l("Major"), "critical": _l("Critical")}
-DEPARTMENT_LABELS = {"technical": _l("Technical"), "production": _l("Production"), "quality": _l("Quality"),
-                     "logistics": _l("Logistics"), "sales": _l("Sales")}
+DEPARTMENT_LABELS = {"technical": _l("Technical department"), "production": _l("Production department"),
+                     "quality": _l("Quality department"), "logistics": _l("Logistics department"),
+                     "sales": _l("Sales department")}
 RESOLUTION_LABELS = {"repair": _l("Repair"), "replacement": _l("Replacement"), "return": _l("Return"),
                      "claim": _l("Claim (refund or credit)"), "explanation": _l("Explanation"), "other": _l("Other")}
 EVENT_LABELS = {
