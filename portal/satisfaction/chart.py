@@ -61,8 +61,8 @@ def chart_svg(points: list[dict], *, chart_id: str = "satisfaction-chart") -> Ma
     parts.append(f'<line x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}" stroke="{INK}" stroke-width="0.8"/>')
     parts.append(f'<line x1="{x1}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="{INK}" stroke-width="0.8"/>')
     parts.append(f'<line x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}" stroke="{INK}" stroke-width="0.8"/>')
-    parts.append(_text(x0 - 6, y0 - 10, _("Rate"), anchor="end", size=9, weight="bold"))
-    parts.append(_text(x1 + 6, y0 - 10, _("Visits"), anchor="start", size=9, weight="bold"))
+    parts.append(_text(4, y0 - 12, _("Satisfaction rate"), anchor="start", size=9, weight="bold"))
+    parts.append(_text(WIDTH - 4, y0 - 12, _("Visits"), anchor="end", size=9, weight="bold"))
 
     slot = (x1 - x0) / max(len(points), 1)
     line: list[list[tuple[float, float]]] = [[]]
