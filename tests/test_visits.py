@@ -290,6 +290,11 @@ def test_month_filter_counts_the_local_day_a_visit_was_made(app, client, service
     response = client.get("/aftersales/visits/?tab=done&month=2026-13")
     assert response.status_code == 200 and _rows(response.get_data(as_text=True)) == {november, october}
     assert _rows(client.get("/aftersales/visits/?tab=done&problems=y").get_data(as_text=True)) == {october}
+    due = _visit(app, customer, due_on=TODAY)
+    assert _rows(client.get("/aftersales/visits/?tab=today&month=2026-11").get_data(as_text=True)) == {due}
+    assert _rows(client.get("/aftersales/visits/?tab=all&month=2026-11").get_data(as_text=True)) == {november}
+    assert client.get("/aftersales/visits/?tab=done&page=99999999999999999999999").status_code == 200
+    assert client.get("/aftersales/visits/new?customer=99999999999999").status_code == 404
 
 
 def test_filters_reason_channel_and_customer_search(app, client, service, customer, make_customer, fixed_today):

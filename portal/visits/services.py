@@ -444,7 +444,8 @@ def search(user: User, filters: dict, today: date):
         stmt = stmt.where(FollowUpVisit.state == V.DONE.value)
     elif tab == "cancelled":
         stmt = stmt.where(FollowUpVisit.state == V.CANCELLED.value)
-    bounds = month_bounds(filters.get("month")) if filters.get("month") else None
+    # the month a visit was made: for the tabs that list visits made
+    bounds = month_bounds(filters.get("month")) if filters.get("month") and tab in ("done", "all") else None
     if bounds:
         stmt = stmt.where(FollowUpVisit.done_at >= bounds[0], FollowUpVisit.done_at < bounds[1])
     if filters.get("problems"):

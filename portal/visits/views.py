@@ -1,6 +1,6 @@
 """Follow-up visit pages (回访): the lists by tab, a visit added by hand, the visit with its answers, moving
 or cancelling it, internal notes, and a complaint opened from a visit's problem in one step."""
-from flask import current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func
@@ -12,6 +12,7 @@ from ..customers.access import get_customer_or_404
 from ..extensions import db
 from ..i18n import local_today
 from ..models import FollowUpVisit, Role
+from ..security import MAX_ID
 from ..web import apply_errors, is_htmx, render, see_other, wants_fragment
 from ..workflow import TransitionError
 from . import bp, services
@@ -20,6 +21,7 @@ from .forms import (CATEGORY_CHOICES, TAB_LABELS, AnswerForm, CancelForm, Filter
                     TicketForm, VisitForm)
 
 PER_PAGE = 25
+MAX_PAGE = 100_000  # a larger page number is an empty page, never an offset the database refuses
 desk = role_required(Role.ADMIN, Role.MANAGER, Role.SERVICE)
 
 
@@ -57,8 +59,9 @@ def index():
     tab = filters.get("tab") if filters.get("tab") in services.TABS else "due"
     filters["tab"] = tab
     today = local_today()
-    page = db.paginate(services.search(current_user, filters, today), page=request.args.get("page", 1, type=int),
-                       per_page=PER_PAGE, error_out=False)
+    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(services.search(current_user, filters, today), page=number, per_page=PER_PAGE,
+                       error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     tab_args = {k: v for k, v in args.items() if k != "tab"}
     return render("visits/index.html", "visits/_list.html", form=form, page=page, args=args, tab=tab,
@@ -73,8 +76,11 @@ def new():
     form = VisitForm()
     form.assigned_to_id.choices = [("", "—")] + [(str(u.id), u.display_name) for u in services.assignable_users()]
     if request.method == "GET":
-        if request.args.get("customer", type=int):
-            form.customer_code.data = get_customer_or_404(request.args.get("customer", type=int), current_user).code
+        customer_id = request.args.get("customer", type=int)
+        if customer_id:
+            if not 0 < customer_id <= MAX_ID:
+                abort(404)
+            form.customer_code.data = get_customer_or_404(customer_id, current_user).code
         form.assigned_to_id.data = str(current_user.id) if current_user.role == Role.SERVICE.value else ""
         return render("visits/form.html", form=form)
     try:
