@@ -337,3 +337,25 @@ def test_service_rules_directly(app, data, make_user, ctx):
     assert services.current_form(2026, 10).id == second.id
     with pytest.raises(services.ConflictError):
         services.save(2026, 10, user, {}, revision=1, version=form.version)
+
+
+def test_problems_link_the_visit_and_the_ticket_opened_from_it(app, client, data, make_user):
+    from portal.models import Ticket
+
+    with app.app_context():
+        ticket = Ticket(number="TS2026-0042", customer_id=data["jinyu"], channel="phone", category="packaging",
+                        subject="包装破损", description="回访发现包装破损", state="assigned", source_visit_id=data["d"])
+        db.session.add(ticket)
+        db.session.commit()
+        ticket_id = ticket.id
+    login(client, make_user("service", locale="en"))
+    page = client.get("/satisfaction/2026-10").get_data(as_text=True)
+    row = page[page.index(f'id="problem-{data["d"]}"'):]
+    row = row[:row.index("</tr>")]
+    assert f'href="/aftersales/tickets/{ticket_id}">TS2026-0042</a>' in row and "state-assigned" in row
+    assert f'href="/aftersales/visits/{data["d"]}"' in row
+    with app.app_context():
+        assert services.month_figures(2026, 10)["problem_rows"][0]["tickets"] == [
+            {"id": ticket_id, "number": "TS2026-0042", "state": "assigned"}]
+    daily = client.get("/satisfaction/?day=2026-10-15").get_data(as_text=True)
+    assert "TS2026-0042" in daily

@@ -2,17 +2,16 @@
 and the monthly form (月客户满意度回访表) with save, submit and correct. Service staff, managers, admins only."""
 from __future__ import annotations
 
-import importlib
-import re
-
-from flask import current_app, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..aftersales import services as ticket_services
 from ..extensions import db
 from ..i18n import local_today
+from ..visits import services as visit_services
 from ..web import apply_errors, is_htmx, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
@@ -21,32 +20,21 @@ from .chart import percent
 from .forms import CorrectForm, DayForm, MonthForm, SubmitForm, problem_actions
 
 FORM_STATE_LABELS = {"none": _l("not started"), "draft": _l("draft"), "submitted": _l("submitted")}
-RECORD_PREFIXES = {"visit": "/aftersales/visits/", "ticket": "/aftersales/tickets/"}
-
-
-def _labels(module: str, name: str) -> dict:
-    try:
-        return getattr(importlib.import_module(module, __package__), name, {})
-    except ImportError:
-        return {}
 
 
 @bp.app_template_global()
 def satisfaction_labels() -> dict:
     """Labels of the visits' channels and the tickets' states (from their areas), and of the form's states."""
-    return {"channel": _labels("..visits.services", "CHANNEL_LABELS"),
-            "ticket_state": _labels("..aftersales.services", "STATE_LABELS"), "form_state": FORM_STATE_LABELS}
+    return {"channel": visit_services.CHANNEL_LABELS, "ticket_state": ticket_services.STATE_LABELS,
+            "form_state": FORM_STATE_LABELS}
 
 
 @bp.app_template_global()
-def satisfaction_link(kind: str, record_id: int) -> str | None:
-    """The page of a visit or a ticket (their areas' GET /aftersales/<kind>s/<id>), None while there is none."""
-    prefix = RECORD_PREFIXES[kind]
-    for rule in current_app.url_map.iter_rules():
-        match = re.fullmatch(re.escape(prefix) + r"<int:(\w+)>", rule.rule)
-        if match and "GET" in rule.methods:
-            return url_for(rule.endpoint, **{match[1]: record_id})
-    return None
+def satisfaction_link(kind: str, record_id: int) -> str:
+    """The page of a visit or of a ticket (their areas' detail views)."""
+    if kind == "visit":
+        return url_for("visits.detail", visit_id=record_id)
+    return url_for("aftersales.detail", ticket_id=record_id)
 
 
 @bp.app_template_filter("percent")
