@@ -306,3 +306,25 @@ def test_staff_do_not_open_portal_complaints(client, company, make_user):
     login(client, make_user("service"))
     for url in ("/my/tickets/", "/my/tickets/new", f"/my/tickets/{a['carried']}", "/my/survey"):
         assert client.get(url).status_code == 404, url
+
+
+def test_pages_in_chinese(app, client, company, make_user):
+    """The default language renders every new page (new strings may still be English until merged)."""
+    from datetime import timedelta
+
+    from portal.i18n import local_today
+    from portal.models import FollowUpVisit
+
+    a = company("Alpha AB")
+    with app.app_context():
+        db.session.add(FollowUpVisit(customer_id=a["customer"], reason="ticket", ticket_id=a["carried"],
+                                     due_on=local_today() - timedelta(days=3)))
+        db.session.commit()
+    buyer = make_user("customer", customer=a["customer"], locale="zh")
+    login(client, buyer)
+    for url in ("/my/", "/my/tickets/", "/my/tickets/new", f"/my/tickets/new?order_id={a['order']}",
+                f"/my/tickets/{a['carried']}", f"/my/tickets/{a['received']}", "/my/survey"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert 'lang="zh-CN"' in response.get_data(as_text=True), url
+    assert a["carried_number"] in client.get("/my/survey").get_data(as_text=True)
