@@ -204,6 +204,15 @@ def test_index_marks_overdue_months(app, client, data, make_user, monkeypatch):
     assert 'id="month-2026-09" class="overdue"' in page  # no form for September either
 
 
+def test_month_page_marks_overdue_after_the_third(app, client, data, make_user, monkeypatch):
+    login(client, make_user("service", locale="en"))
+    monkeypatch.setattr("portal.satisfaction.services.local_today", lambda: date(2026, 11, 3))
+    assert 'id="form-overdue"' not in client.get("/satisfaction/2026-10").get_data(as_text=True)
+    monkeypatch.setattr("portal.satisfaction.services.local_today", lambda: date(2026, 11, 4))
+    assert 'id="form-overdue"' in client.get("/satisfaction/2026-10").get_data(as_text=True)
+    assert "OVERDUE" in pdf_text(client.get("/documents/satisfaction/2026-10.pdf"))
+
+
 def test_pages_show_the_figures(app, client, data, make_user):
     login(client, make_user("manager", locale="en"))
     page = client.get("/satisfaction/2026-10").get_data(as_text=True)
@@ -240,8 +249,14 @@ def test_pdf_contains_the_months_figures(app, client, data, make_user):
     text = pdf_text(client.get("/documents/satisfaction/2026-10.pdf"))
     assert "月客户满意度回访表" in text and "60.0%" in text and "3.60" in text and "33.3%" in text
     assert "恒达五金" in text and "包装破损" in text and "草稿" in text  # a draft until submitted
+    assert "3 / 5" in text  # satisfied / visits with a score
     empty = pdf_text(client.get("/documents/satisfaction/2026-06.pdf"))
     assert "本月无回访" in empty and "—" in empty
+    english = app.test_client()
+    login(english, make_user("manager", locale="en"))
+    text = pdf_text(english.get("/documents/satisfaction/2026-10.pdf"))
+    assert "MONTHLY CUSTOMER SATISFACTION FORM" in text and "60.0%" in text and "Jinyu Machinery" in text
+    assert english.get("/documents/satisfaction/2026-10.pdf?revision=1").status_code == 404  # no form yet
 
 
 def test_save_creates_the_draft_then_locks_optimistically(app, client, data, make_user):
