@@ -388,6 +388,21 @@ def test_cancel_needs_a_reason_and_ends_the_visit(app, client, service, customer
                        data={"due_on": "2026-12-02", "reason": "x"}).status_code == 409
 
 
+def test_assign_to_someone_of_the_service_desk(app, client, service, sales, customer, make_user):
+    visit_id = _visit(app, customer)
+    colleague = make_user("service", display_name="钱售后")
+    login(client, service)
+    url = f"/aftersales/visits/{visit_id}/assign"
+    assert client.post(url, data={"assigned_to_id": str(sales.id)}).status_code == 422  # not of the desk
+    assert client.post(url, data={"assigned_to_id": "x"}).status_code == 422
+    assert _get(app, visit_id).assigned_to_id is None
+    assert client.post(url, data={"assigned_to_id": str(colleague.id), "version": "1"}).status_code == 303
+    assert _get(app, visit_id).assigned_to_id == colleague.id
+    assert client.post(url, data={"assigned_to_id": "", "version": "1"}).status_code == 409  # changed meanwhile
+    assert client.post(url, data={"assigned_to_id": ""}).status_code == 303
+    assert _get(app, visit_id).assigned_to_id is None
+
+
 def test_htmx_answer_swaps_the_visit_and_a_refusal_reloads(app, client, service, customer):
     visit_id = _visit(app, customer)
     login(client, service)

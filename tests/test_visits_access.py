@@ -13,6 +13,7 @@ POST_ACCESS = {
     "/aftersales/visits/new": DESK,
     "/aftersales/visits/{visit_id}/answer": DESK,
     "/aftersales/visits/{visit_id}/reschedule": DESK,
+    "/aftersales/visits/{visit_id}/assign": DESK,
     "/aftersales/visits/{visit_id}/cancel": DESK,
     "/aftersales/visits/{visit_id}/note": STAFF,
     "/aftersales/visits/{visit_id}/ticket": DESK,

@@ -19,8 +19,8 @@ class FilterForm(FlaskForm):
 
     tab = HiddenField()
     q = StringField(_l("Customer"), validators=[Optional(), Length(max=100)])
-    month = StringField(_l("Month made (YYYY-MM)"),
-                        validators=[Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Enter a month as YYYY-MM."))])
+    month = StringField(_l("Month made (YYYY-MM)"), validators=[
+        Optional(), Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Enter a month as YYYY-MM."))])
     reason = SelectField(_l("Reason"), choices=[("", _l("All reasons"))] + list(REASON_LABELS.items()),
                          validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=[("", _l("All channels"))] + list(CHANNEL_LABELS.items()),
@@ -53,6 +53,11 @@ class AnswerForm(FlaskForm):
 class RescheduleForm(FlaskForm):
     due_on = DateField(_l("New date"), validators=[InputRequired()])
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=500)])
+    version = HiddenField()
+
+
+class AssignForm(FlaskForm):
+    assigned_to_id = SelectField(_l("Assigned to"), choices=[], validators=[Optional()])  # set by the view
     version = HiddenField()
 
 

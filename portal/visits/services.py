@@ -38,6 +38,7 @@ WORKFLOW = Workflow([
     Transition("answer", (V.DUE.value,), V.DONE.value, DESK | {Role.CUSTOMER.value}, _l("Record the answers"),
                "primary"),
     Transition("reschedule", (V.DUE.value,), None, DESK, _l("Reschedule"), "", fields=("due_on", "reason")),
+    Transition("assign", (V.DUE.value,), None, DESK, _l("Assign"), "", fields=("assigned_to_id",)),
     Transition("cancel", (V.DUE.value,), V.CANCELLED.value, DESK, _l("Cancel the visit"), "danger",
                fields=("cancel_reason",)),
     Transition("ticket", (V.DONE.value,), None, DESK, _l("Open a complaint"), "primary"),
@@ -285,7 +286,31 @@ def add_note(visit: FollowUpVisit, user: User, note) -> None:
     stamp = utcnow().astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
     line = f"[{stamp} {user.display_name}] {text}"
     visit.notes = f"{visit.notes}\n{line}" if visit.notes else line
-    audit.record("update", visit, summary=text[:200], changes={"notes": ["…", "+"]}, user=user)
+    audit.record("update", visit, summary=text[:200], user=user)
+    db.session.flush()
+
+
+def _assignee(data: dict, errors: dict) -> int | None:
+    """The id of a service desk user from the form (None: nobody)."""
+    raw = str(data.get("assigned_to_id") or "").strip()
+    if not raw:
+        return None
+    user_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
+    if user_id is None or user_id not in {u.id for u in assignable_users()}:
+        errors["assigned_to_id"] = _("Choose someone of the service desk.")
+    return user_id
+
+
+def assign(visit: FollowUpVisit, user: User, data: dict) -> None:
+    """Give a due visit to someone of the service desk to make (or to nobody)."""
+    WORKFLOW.check(visit, user, "assign")
+    _check_version(visit, data)
+    errors: dict[str, str] = {}
+    assignee_id = _assignee(data, errors)
+    _raise(errors)
+    changes = audit.apply_changes(visit, {"assigned_to_id": assignee_id})
+    if changes:
+        audit.record("update", visit, changes=changes, user=user)
     db.session.flush()
 
 
@@ -318,12 +343,7 @@ def create_visit(user: User, data: dict, today: date) -> FollowUpVisit:
     due = _date(data.get("due_on"), "due_on", errors, _("Choose the date the visit is due."))
     if due is not None and due < today:
         errors["due_on"] = _("The date cannot be in the past.")
-    assignee_id = None
-    raw = str(data.get("assigned_to_id") or "").strip()
-    if raw:
-        assignee_id = int(raw) if raw.isdigit() and len(raw) < 10 else None
-        if assignee_id is None or assignee_id not in {u.id for u in assignable_users()}:
-            errors["assigned_to_id"] = _("Choose someone of the service desk.")
+    assignee_id = _assignee(data, errors)
     notes = _text(data.get("notes"), "notes", MAX_TEXT, errors)
     _raise(errors)
     visit = FollowUpVisit(customer_id=customer.id, order_id=order.id if order else None,

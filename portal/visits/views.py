@@ -17,7 +17,7 @@ from ..web import apply_errors, is_htmx, render, see_other, wants_fragment
 from ..workflow import TransitionError
 from . import bp, services
 from .access import get_visit_or_404, visible_visits
-from .forms import (CATEGORY_CHOICES, TAB_LABELS, AnswerForm, CancelForm, FilterForm, NoteForm, RescheduleForm,
+from .forms import (CATEGORY_CHOICES, TAB_LABELS, AnswerForm, AssignForm, CancelForm, FilterForm, NoteForm, RescheduleForm,
                     TicketForm, VisitForm)
 
 PER_PAGE = 25
@@ -73,8 +73,7 @@ def index():
 @desk
 def new():
     """A visit added by hand for a customer (optionally about one of its orders); ?customer=<id> preselects."""
-    form = VisitForm()
-    form.assigned_to_id.choices = [("", "—")] + [(str(u.id), u.display_name) for u in services.assignable_users()]
+    form = _with_assignees(VisitForm())
     if request.method == "GET":
         customer_id = request.args.get("customer", type=int)
         if customer_id:
@@ -114,11 +113,18 @@ def _context(visit, forms=None, message=None, error=False) -> dict:
         "reschedule_form": forms.get("reschedule") or RescheduleForm(formdata=None, version=visit.version,
                                                                      due_on=max(today, visit.due_on)),
         "cancel_form": forms.get("cancel") or CancelForm(formdata=None, version=visit.version),
+        "assign_form": _with_assignees(forms.get("assign") or AssignForm(
+            formdata=None, version=visit.version, assigned_to_id=str(visit.assigned_to_id or ""))),
         "note_form": forms.get("note") or NoteForm(formdata=None),
         "ticket_form": ticket_form, "tickets": tickets, "ticket_url": ticket_url,
         "may_note": current_user.role in services.STAFF,
         "history": db.session.scalars(audit.history(visit).limit(50)).all(),
     }
+
+
+def _with_assignees(form):
+    form.assigned_to_id.choices = [("", "—")] + [(str(u.id), u.display_name) for u in services.assignable_users()]
+    return form
 
 
 def _categories():
@@ -191,6 +197,15 @@ def reschedule(visit_id: int):
     return _run(visit_id, "reschedule", form,
                 lambda visit: services.reschedule(visit, current_user, request.form, local_today()),
                 _("Visit moved."))
+
+
+@bp.post("/<int:visit_id>/assign")
+@desk
+def assign(visit_id: int):
+    """Give a due visit to someone of the service desk."""
+    form = _with_assignees(AssignForm())
+    return _run(visit_id, "assign", form, lambda visit: services.assign(visit, current_user, request.form),
+                _("Visit assigned."))
 
 
 @bp.post("/<int:visit_id>/cancel")
