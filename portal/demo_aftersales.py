@@ -134,6 +134,11 @@ def _visit_history(customers, service, today: date, rng: random.Random) -> list[
                   _utc(day, rng.randint(9, 17), rng.choice([0, 15, 30, 45])), service.id, owner_id)
             db.session.add(visit)
             made.append(visit)
+    for customer_id in db.session.scalars(select(Customer.id).where(Customer.name.in_(
+            ("北欧家居用品有限公司", "杭州恒泰五金制品有限公司")))):  # the buyers can answer these on /my/survey
+        db.session.add(FollowUpVisit(customer_id=customer_id, reason=VisitReason.MANUAL.value,
+                                     due_on=today - timedelta(days=1), assigned_to_id=service.id,
+                                     created_by_id=service.id))
     for offset in (0, 0, -2, -5, 3, 6):  # due today, overdue, upcoming
         customer_id, _owner, _country = rng.choice(customers)
         db.session.add(FollowUpVisit(customer_id=customer_id, reason=VisitReason.MANUAL.value,
@@ -154,7 +159,7 @@ def _tickets(customers, staff: dict, today: date, rng: random.Random, visits: li
 
     service, manager = staff["service"], staff["manager"]
     portal_customers = [c for c, in db.session.execute(select(Customer.id).where(Customer.name.in_(
-        ("北欧家居用品有限公司", "杭州恒泰五金制品有限公司"))))]
+        ("北欧家居用品有限公司", "杭州恒泰五金制品有限公司"))).order_by(Customer.id))]  # buyer1's first
     recent_cut = today - timedelta(days=14)
     problems = sorted((v for v in visits if v.problem), key=lambda v: v.done_at)
     recent = [v for v in problems if v.done_at.astimezone(SHANGHAI).date() >= recent_cut]
@@ -172,9 +177,13 @@ def _tickets(customers, staff: dict, today: date, rng: random.Random, visits: li
         closing = last == "close"
         # closed complaints come from the past year; open ones are recent, as on a desk that keeps up
         pool = older if closing else recent
-        source = pool.pop() if i >= 10 and pool else None
+        source = pool.pop() if i >= 10 and i != 12 and pool else None
+        if i == 12 and portal_customers:  # buyer1 has a solution to confirm on the portal
+            customer_id = portal_customers[0]
         if source is not None:
             customer_id = source.customer_id
+        if portal_customers and customer_id == portal_customers[0]:  # buyer1 writes English
+            category, subject, description, cause, solution, resolution = COMPLAINTS[3 if i == 0 else 5]
         order = db.session.scalar(select(Order).where(Order.customer_id == customer_id, Order.state.in_(
             ("shipped", "balance_received", "closed"))).order_by(Order.id.desc()).limit(1))
         steps = STEPS.index(last)
