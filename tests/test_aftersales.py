@@ -716,3 +716,58 @@ def test_order_and_customer_pages_show_the_complaints(app, client, actors, custo
     assert "/aftersales/service-records/new" not in html  # salespeople do not write service records
     html = client.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert html.index("T-NO-ORDER") < html.index("T-ON-ORDER")  # newest first
+
+
+def test_detail_page_runs_a_fixed_number_of_statements(app, client, actors, customer, make_ticket, make_order):
+    from sqlalchemy import event
+
+    order_id, item_ids, _number = make_order(customer, quantities=[str(i) for i in range(1, 13)])
+    few_id = make_ticket(customer, "assigned", order_id=order_id)
+    many_id = make_ticket(customer, "assigned", order_id=order_id)
+    with app.app_context():
+        few = db.session.get(Ticket, few_id)  # one of each, so both pages load the same kinds of rows
+        few.lines.append(TicketLine(order_item_id=item_ids[0], quantity=Decimal("1")))
+        few.events.append(TicketEvent(kind="note", note="N", user_id=actors["service"].id))
+        db.session.add(ServiceRecord(customer_id=customer.id, ticket_id=few_id, served_on=date(2026, 11, 1),
+                                     fault="F", handling="H"))
+        many = db.session.get(Ticket, many_id)
+        for i, item_id in enumerate(item_ids):
+            many.lines.append(TicketLine(order_item_id=item_id, quantity=Decimal("1")))
+            many.events.append(TicketEvent(kind="note", note=f"N{i}", user_id=actors[
+                ("admin", "manager", "service", "sales-owner")[i % 4]].id))
+            db.session.add(ServiceRecord(customer_id=customer.id, ticket_id=many_id, order_id=order_id,
+                                         served_on=date(2026, 11, i + 1), fault=f"F{i}", handling="H"))
+        db.session.commit()
+    login(client, actors["service"])
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        client.get(f"/aftersales/tickets/{few_id}")
+        few, statements[:] = len(statements), []
+        html = client.get(f"/aftersales/tickets/{many_id}").get_data(as_text=True)
+        many_count = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert few == many_count, (few, many_count)
+    assert "N11" in html and "F11" in html
+
+
+def test_salespeople_see_their_customers_tickets_without_step_forms(app, client, actors, customer, make_ticket):
+    ticket_id = make_ticket(customer, "assessed")
+    login(client, actors["sales-owner"])
+    html = client.get(f"/aftersales/tickets/{ticket_id}").get_data(as_text=True)
+    assert "/action/" not in html and f"/aftersales/tickets/{ticket_id}/notes" in html
+    client.post("/logout")
+    login(client, actors["sales-other"])
+    assert client.get(f"/aftersales/tickets/{ticket_id}").status_code == 404
+    assert client.get("/aftersales/tickets/").get_data(as_text=True).count("阀门漏水") == 0
+    client.post("/logout")
+    login(client, actors["service"])
+    html = client.get(f"/aftersales/tickets/{ticket_id}").get_data(as_text=True)
+    assert f"/aftersales/tickets/{ticket_id}/action/assign" in html
