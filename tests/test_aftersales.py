@@ -433,7 +433,7 @@ def test_a_disguised_file_is_refused_and_nothing_is_stored(app, client, actors, 
         "file": (io.BytesIO(b"<html>x</html>"), "photo.png")}, content_type="multipart/form-data")
     assert response.status_code == 422 and _count(app, Attachment) == 0
     response = client.post(f"/aftersales/tickets/{ticket_id}/files", data={
-        "file": (io.BytesIO(png_bytes()), "ok.png"), "customer_visible": "y"}, content_type="multipart/form-data")
+        "file": (io.BytesIO(png_bytes()), "ok.png"), "file_visible": "y"}, content_type="multipart/form-data")
     assert response.status_code == 303
     with app.app_context():
         attachment = db.session.scalar(select(Attachment))

@@ -51,7 +51,7 @@ class NoteForm(FlaskForm):
 
 class FileForm(FlaskForm):
     file = FileField(_l("File (PNG, JPEG, PDF)"))
-    customer_visible = BooleanField(_l("Show to the customer"))
+    file_visible = BooleanField(_l("Show to the customer"))  # not "customer_visible": the note form has that id
 
 
 class FilterForm(FlaskForm):

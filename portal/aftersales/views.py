@@ -297,7 +297,7 @@ def file_add(ticket_id: int):
         try:
             if upload is None or not upload.filename:
                 raise uploads.UploadError(_("Choose a file."))
-            services.add_file(ticket, current_user, upload, customer_visible=form.customer_visible.data)
+            services.add_file(ticket, current_user, upload, customer_visible=form.file_visible.data)
             db.session.commit()
         except TransitionError as error:
             db.session.rollback()

@@ -53,6 +53,10 @@ def test_complaint_from_receipt_to_closure(page, app, make_user, make_customer):
     _step(page, "carry_out")
     _step(page, "confirm")
     snap(page, "aftersales-ticket-confirmed.png")
+    duplicates = page.evaluate("""() => { const seen = {}; const twice = [];
+        document.querySelectorAll('[id]').forEach(e => { if (seen[e.id]) twice.push(e.id); seen[e.id] = 1; });
+        return twice; }""")
+    assert duplicates == []
     _step(page, "close", summary="已更换，客户确认", preventive_action="来料检验增加硬度测试")
     expect(page.locator("#ticket-state")).to_have_class(re.compile("state-closed"))
     expect(page.locator("#second-visit")).to_be_visible()
