@@ -89,6 +89,7 @@ def test_list_filters_swap_the_rows_in_place(page, app, make_user, make_customer
     expect(page).to_have_url(re.compile(r"severity=critical"))
     page.fill("#q", "慈溪")
     expect(page.locator("#ticket-list")).to_contain_text("SEV-CRITICAL")
+    snap(page, "aftersales-list.png")
     assert_no_console_errors(page)
 
 
