@@ -98,8 +98,9 @@ def test_month_figures_by_hand(app, data, ctx):
     assert october["rate"] == Decimal("60.0")
     assert october["avg_rating"] == Decimal("3.60")
     people = by_name(october)
-    assert (people["李明"]["visits"], people["李明"]["rate"], people["李明"]["avg_rating"]) == (2, Decimal("100.0"), Decimal("4.50"))
-    assert (people["王芳"]["visits"], people["王芳"]["rate"], people["王芳"]["avg_rating"]) == (3, Decimal("33.3"), Decimal("3.00"))
+    li, wang = people["李明"], people["王芳"]
+    assert (li["visits"], li["satisfied"], li["rate"], li["avg_rating"]) == (2, 2, Decimal("100.0"), Decimal("4.50"))
+    assert (wang["visits"], wang["satisfied"], wang["rate"], wang["avg_rating"]) == (3, 1, Decimal("33.3"), Decimal("3.00"))
     assert [r["visit_id"] for r in october["problem_rows"]] == [data["d"], data["f"]]
     first = october["rows"][0]
     assert (first["date"], first["time"]) == ("2026-10-01", "00:00")  # shown in local time

@@ -97,7 +97,8 @@ def chart_svg(points: list[dict], *, chart_id: str = "satisfaction-chart") -> Ma
     parts.extend(marks)
 
     ly = HEIGHT - 10  # legend
-    parts.append(f'<rect x="{x0}" y="{ly - 8}" width="14" height="9" fill="{BAR}" stroke="{BAR_EDGE}" stroke-width="0.8"/>')
+    parts.append(f'<rect x="{x0}" y="{ly - 8}" width="14" height="9" fill="{BAR}" stroke="{BAR_EDGE}" '
+                 'stroke-width="0.8"/>')
     parts.append(_text(x0 + 20, ly, _("Visits made"), anchor="start", size=9))
     lx = x0 + 150
     parts.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 18}" y2="{ly - 4}" stroke="{INK}" stroke-width="2"/>')

@@ -139,7 +139,8 @@ def summarize(rows: list[dict]) -> dict:
         scored = [r["score"] for r in group if r["score"] is not None]
         ratings = [r["sales_rating"] for r in group if r["sales_rating"] is not None]
         satisfied = sum(1 for s in scored if s >= 4)
-        return {"visits": len(group), "scored": len(scored), "satisfied": satisfied, "rate": rate(satisfied, len(scored)),
+        return {"visits": len(group), "scored": len(scored), "satisfied": satisfied,
+                "rate": rate(satisfied, len(scored)),
                 "rated": len(ratings), "avg_rating": average(sum(ratings), len(ratings)),
                 "problems": sum(1 for r in group if r["problem"])}
 
@@ -197,7 +198,8 @@ def trend(year: int, month: int, months: int = 12) -> list[dict]:
     for back in range(months - 1, -1, -1):
         y, m = add_months(year, month, -back)
         visits, scored, satisfied = _counts(*month_bounds(y, m))
-        points.append({"year": y, "month": m, "label": f"{y}-{m:02d}", "visits": visits, "rate": rate(satisfied, scored)})
+        points.append({"year": y, "month": m, "label": f"{y}-{m:02d}", "visits": visits,
+                       "rate": rate(satisfied, scored)})
     return points
 
 
