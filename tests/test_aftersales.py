@@ -771,3 +771,12 @@ def test_salespeople_see_their_customers_tickets_without_step_forms(app, client,
     login(client, actors["service"])
     html = client.get(f"/aftersales/tickets/{ticket_id}").get_data(as_text=True)
     assert f"/aftersales/tickets/{ticket_id}/action/assign" in html
+
+
+@pytest.mark.parametrize("url", ["/aftersales/tickets/new?order_id=99999999999",
+                                 "/aftersales/tickets/new?customer_id=-1",
+                                 "/aftersales/service-records/new?ticket_id=99999999999",
+                                 "/aftersales/service-records/new?order_id=0"])
+def test_ids_no_database_holds_are_404(client, actors, url):
+    login(client, actors["service"])
+    assert client.get(url).status_code == 404

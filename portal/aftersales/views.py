@@ -13,6 +13,7 @@ from ..extensions import db
 from ..i18n import local_today
 from ..models import Customer, FollowUpVisit, Order, Role, Ticket, TicketEvent, TicketLine, User
 from ..orders.access import get_order_or_404, visible_orders
+from ..security import MAX_ID
 from ..visits.access import visible_visits
 from ..web import apply_errors, render, see_other
 from ..workflow import TransitionError
@@ -58,6 +59,14 @@ def aftersales_of_order(order) -> dict:
 def aftersales_of_customer(customer, limit: int = 10) -> list:
     """The customer's latest complaints, newest first, in the user's scope."""
     return services.tickets_of_customer(current_user, customer.id, limit)
+
+
+def _arg_id(name: str) -> int | None:
+    """A record id from the query string; one no database integer holds is no record (404)."""
+    value = request.args.get(name, type=int)
+    if value is not None and not 0 < value <= MAX_ID:
+        abort(404)
+    return value
 
 
 def visit_href(visit_id: int) -> str:
@@ -113,8 +122,8 @@ def new():
     form = TicketForm()
     customer = order = None
     if request.method == "GET":
-        order_id = request.args.get("order_id", type=int)
-        customer_id = request.args.get("customer_id", type=int)
+        order_id = _arg_id("order_id")
+        customer_id = _arg_id("customer_id")
         if order_id:
             order = get_order_or_404(order_id, current_user)
             customer = order.customer
@@ -340,8 +349,8 @@ def records():
 
 def _record_links():
     """Ticket and order a new record belongs to, named by ?ticket_id= / ?order_id= (scoped; 404 otherwise)."""
-    ticket_id = request.args.get("ticket_id", type=int)
-    order_id = request.args.get("order_id", type=int)
+    ticket_id = _arg_id("ticket_id")
+    order_id = _arg_id("order_id")
     ticket = get_ticket_or_404(ticket_id, current_user) if ticket_id else None
     order = get_order_or_404(order_id, current_user) if order_id else None
     return ticket, order
