@@ -416,3 +416,16 @@ def test_large_draft_batch_uses_a_second_process_and_keeps_the_order(app, make_u
     pages = PdfReader(io.BytesIO(pdf)).pages
     assert len(pages) == render.PARALLEL_FROM
     assert [number in page.extract_text() for number, page in zip(numbers, pages)] == [True] * len(pages)
+
+
+def test_documents_before_the_settings_are_filled_print_no_none(app, client, make_user):
+    """A site whose admin has not filled the company settings yet: empty fields stay empty, never "None"."""
+    sales = make_user("sales")
+    with app.app_context():
+        customer = data.customer(owner_id=sales.id)
+        order = data.order(customer, lines=2)
+        db.session.commit()
+        order_id = order.id
+    login(client, sales)
+    text = text_of(_get_pdf(client, f"/documents/orders/{order_id}/contract.pdf"))
+    assert "销售合同" in text and "None" not in text

@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import String, Text, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, numbering
@@ -66,8 +66,11 @@ def is_export(order: Order) -> bool:
 
 def company() -> CompanySettings:
     """The letterhead; an unsaved empty one before the admin filled the settings in."""
-    return db.session.get(CompanySettings, 1) or CompanySettings(name_zh="", name_en="", contract_terms="",
-                                                                 contract_terms_en="", invoice_terms="")
+    settings = db.session.get(CompanySettings, 1)
+    if settings is None:  # every text column empty (not None), as a saved row would have them
+        settings = CompanySettings(**{column.name: "" for column in CompanySettings.__table__.columns
+                                      if isinstance(column.type, (String, Text)) and column.default is not None})
+    return settings
 
 
 def upload_urls(settings: CompanySettings) -> dict[str, Path]:
