@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import audit, numbering
 from ..extensions import db
@@ -285,6 +286,7 @@ def due_next_steps(user: User, today: date, limit: int = 50):
     stmt = (select(ContactLog).join(ContactLog.customer)
             .where(ContactLog.next_date.is_not(None), ContactLog.next_date <= today, ContactLog.done.is_(False),
                    ContactLog.user_id == user.id)
+            .options(contains_eager(ContactLog.customer))
             .order_by(ContactLog.next_date, ContactLog.id).limit(limit))
     return db.session.scalars(stmt).all()
 
@@ -295,7 +297,7 @@ def logs_of_day(user: User, day: date, zone) -> list[ContactLog]:
     end = start + timedelta(days=1)
     return db.session.scalars(
         select(ContactLog).where(ContactLog.user_id == user.id, ContactLog.at >= start, ContactLog.at < end)
-        .order_by(ContactLog.at)).all()
+        .options(selectinload(ContactLog.customer)).order_by(ContactLog.at)).all()
 
 
 def team_logs_of_day(day: date, zone) -> list[tuple[str, int]]:
