@@ -677,3 +677,38 @@ def test_next_due_date_is_that_of_the_oldest_open_amount(ctx, make_customer):
     assert services.next_open_due(order) == date(2026, 1, 1)  # nothing paid: the deposit
     order.payments = [Payment(kind="deposit", amount=Decimal("300.00"), received_on=date(2026, 1, 3))]
     assert services.next_open_due(order) == date(2026, 3, 3)  # deposit paid: the balance
+
+
+def test_receivables_page_by_page_with_totals_over_all_customers(app, client, manager, make_customer, make_user):
+    """Most overdue customer first, 50 customers a page, totals per currency over every page (stored amounts)."""
+    from portal import numbering
+    from portal.models import OrderItem, User
+    from portal.orders import services
+
+    owner = make_user("sales")
+    as_of = date(2026, 6, 30)
+    customers = [make_customer(owner=owner, name=f"欠款客户{i:02d}") for i in range(53)]
+    with app.app_context():
+        for i, customer in enumerate(customers):  # customer i owes i+1 hundred (deposit 30 % due on signing)
+            order = Order(number=numbering.next_number("order", 2026), customer_id=customer.id,
+                          state="contract_signed", contract_date=date(2026, 6, 1) if i % 2 else date(2026, 7, 1),
+                          deposit_percent=Decimal("30"), currency="CNY")
+            order.items = [OrderItem(position=1, description="x", quantity=Decimal(1),
+                                     unit_price=Decimal(100 * (i + 1)))]
+            db.session.add(order)
+        db.session.commit()
+    with app.test_request_context():
+        user = db.session.get(User, manager.id)
+        first = services.receivables(user, as_of, page=1, per_page=50)
+        second = services.receivables(user, as_of, page=2, per_page=50)
+        assert first.count == second.count == 53 and len(first.groups) == 50 and len(second.groups) == 3
+        # overdue: the odd customers' deposits (30 % of 200, 400, ... 5200), biggest first
+        assert first.groups[0].customer.name == "欠款客户51" and first.groups[0].overdue == Decimal("1560.00")
+        overdue = sum(Decimal(30 * (i + 1)) for i in range(1, 53, 2))
+        assert first.totals["CNY"]["d1_30"] == overdue
+        assert sum(first.totals["CNY"].values()) == sum(Decimal(100 * (i + 1)) for i in range(53))
+    login(client, manager)
+    page = client.get(f"/receivables/?as_of={as_of.isoformat()}").get_data(as_text=True)
+    assert 'id="receivable-totals"' in page and "欠款客户51" in page and "欠款客户00" not in page
+    assert "page=2" in page
+    assert "欠款客户00" in client.get(f"/receivables/?as_of={as_of.isoformat()}&page=2").get_data(as_text=True)

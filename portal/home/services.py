@@ -55,7 +55,7 @@ def _trade(user: User, today, day: dict) -> None:
         day["to_ship"] = orders.to_ship_this_week(user, today)
         day["late"] = orders.late_deliveries(user, today)
         day["overdue_receivables"] = [group for group in orders.receivables(user, today, owner_id=(
-            user.id if user.role == Role.SALES.value else None)) if group.overdue > 0][:15]
+            user.id if user.role == Role.SALES.value else None), per_page=15).groups if group.overdue > 0]
     if user.role == Role.SALES.value:
         day["month"] = orders.month_summary(user, today)
 

@@ -1,5 +1,6 @@
 """Order pages: list, new, the order with its timeline and records, and receivables."""
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
@@ -25,6 +26,7 @@ from .forms import (PAYMENT_KIND_LABELS, ActionForm, ChangeForm, DecisionForm, D
                     ShipmentForm, TargetsForm)
 
 PER_PAGE = 25
+RECEIVABLE_GROUPS = 50  # customers per receivables page
 sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
 managers = role_required(Role.ADMIN, Role.MANAGER)
 
@@ -457,9 +459,16 @@ def receivables():
     except (ValueError, TypeError):
         start = today.replace(day=1)
     end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    groups = services.receivables(current_user, as_of, owner)
-    order_ids = [order.id for group in groups for order, *_rest in group.orders]
-    return render("orders/receivables.html", groups=groups, as_of=as_of, owner=owner, month=start.strftime("%Y-%m"),
+    page_no = max(1, min(request.args.get("page", 1, type=int), 100_000))
+    result = services.receivables(current_user, as_of, owner, page=page_no, per_page=RECEIVABLE_GROUPS)
+    pages = max(1, -(-result.count // RECEIVABLE_GROUPS))
+    page = SimpleNamespace(page=page_no, pages=pages, has_prev=page_no > 1, prev_num=page_no - 1,
+                           has_next=page_no < pages, next_num=page_no + 1)
+    args = {k: v for k, v in {"as_of": request.args.get("as_of"), "month": request.args.get("month"),
+                              "owner": owner}.items() if v}
+    order_ids = [order.id for group in result.groups for order, *_rest in group.orders]
+    return render("orders/receivables.html", groups=result.groups, totals=result.totals, count=result.count,
+                  page=page, args=args, as_of=as_of, owner=owner, month=start.strftime("%Y-%m"),
                   rate=services.collection_rate(current_user, start, end, owner), period=(start, end),
                   notes=services.dunning_notes(order_ids), buckets=services.BUCKETS,
                   bucket_labels=services.BUCKET_LABELS, salespeople=salespeople(),
