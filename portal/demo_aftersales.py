@@ -58,11 +58,11 @@ def seed(staff: dict, today: date) -> dict:
     if not customers:
         return _counts()
     service = staff["service"]
-    _delivery_visits(today)
+    _delivery_visits(service, today, rng)
     visits = _visit_history(customers, service, today, rng)
     _tickets(customers, staff, today, rng, visits)
-    _answer_due(service, today, rng)
     db.session.flush()
+    _ticket_history(staff, today, rng)
     _forms(staff, today)
     return _counts()
 
@@ -73,13 +73,43 @@ def _counts() -> dict:
             "service records": db.session.scalar(select(func.count()).select_from(ServiceRecord))}
 
 
-def _delivery_visits(today: date) -> None:
-    """What confirming the demo deliveries would have scheduled."""
-    from .visits.services import schedule_after_delivery
+def _delivery_visits(service, today: date, rng: random.Random) -> None:
+    """What confirming the demo deliveries would have scheduled (a visit `visit_delay_days` after each), written
+    as plain rows: those due more than two days ago were made, with answers; the others are due."""
+    from .demo_trade import BulkRows
+    from .visits.services import visit_delay_days
 
-    for shipment in db.session.scalars(select(Shipment).where(Shipment.delivered_on.is_not(None))
-                                       .order_by(Shipment.id)):
-        schedule_after_delivery(shipment, shipment.delivered_on)
+    delay = timedelta(days=visit_delay_days())
+    rows = BulkRows()
+    stmt = (select(Shipment.id, Shipment.delivered_on, Order.id, Order.customer_id, Customer.owner_id)
+            .join(Order, Order.id == Shipment.order_id).join(Customer, Customer.id == Order.customer_id)
+            .outerjoin(FollowUpVisit, (FollowUpVisit.shipment_id == Shipment.id)
+                       & (FollowUpVisit.reason == VisitReason.DELIVERY.value))
+            .where(Shipment.delivered_on.is_not(None), FollowUpVisit.id.is_(None)).order_by(Shipment.id))
+    empty = {key: None for key in ("answered_by", "quality_ok", "quality_note", "service_timely", "service_note",
+                                   "sales_rating", "suggestions", "score", "channel", "done_at", "done_by_id",
+                                   "salesperson_id")}
+    for count, (shipment_id, delivered_on, order_id, customer_id, owner_id) in enumerate(db.session.execute(stmt)):
+        due = delivered_on + delay
+        values = dict(empty, customer_id=customer_id, order_id=order_id, shipment_id=shipment_id,
+                      reason=VisitReason.DELIVERY.value, due_on=due, state=VisitState.DUE.value, problem=False,
+                      created_by_id=service.id, created_at=_utc(delivered_on, 17), updated_at=_utc(delivered_on, 17))
+        if due < today - timedelta(days=2):
+            answers = _answers(rng, False)
+            visit = FollowUpVisit(**answers)
+            values.update(answers, state=VisitState.DONE.value, channel="phone", done_at=_utc(due, 11),
+                          done_by_id=service.id, salesperson_id=owner_id, updated_at=_utc(due, 11),
+                          problem=_is_problem(visit))
+        rows.add(FollowUpVisit, **values)
+        if count % 5000 == 4999:
+            rows.flush()
+    rows.finish()
+
+
+def _is_problem(visit) -> bool:
+    from .visits.services import is_problem
+
+    return is_problem(visit)
 
 
 def _answers(rng: random.Random, foreign: bool) -> dict:
@@ -271,12 +301,71 @@ def _tickets(customers, staff: dict, today: date, rng: random.Random, visits: li
                       db.session.get(Customer, customer_id).owner_id)
 
 
-def _answer_due(service, today: date, rng: random.Random) -> None:
-    """Delivery visits scheduled for demo shipments that fell due more than two days ago were made."""
-    for visit in db.session.scalars(select(FollowUpVisit).where(
-            FollowUpVisit.state == VisitState.DUE.value, FollowUpVisit.reason == VisitReason.DELIVERY.value,
-            FollowUpVisit.due_on < today - timedelta(days=2))):
-        _done(visit, _answers(rng, False), "phone", _utc(visit.due_on, 11), service.id, visit.customer.owner_id)
+TICKETS_PER_ORDERS = 250  # a desk's history: one complaint for every 250 orders
+
+
+def _ticket_history(staff: dict, today: date, rng: random.Random) -> None:
+    """Closed complaints in proportion to the order book (big seeds: 100,000 orders give 400), each with its
+    steps and its second visit made, written as plain rows."""
+    from .demo_trade import BulkRows
+    from .visits.services import visit_delay_days
+
+    orders = db.session.scalar(select(func.count()).select_from(Order))
+    extra = orders // TICKETS_PER_ORDERS - db.session.scalar(select(func.count()).select_from(Ticket))
+    if extra <= 0:
+        return
+    delivered = db.session.execute(
+        select(Order.id, Order.customer_id, Customer.owner_id, Shipment.delivered_on)
+        .join(Shipment, Shipment.order_id == Order.id).join(Customer, Customer.id == Order.customer_id)
+        .where(Shipment.delivered_on.is_not(None), Shipment.delivered_on < today - timedelta(days=30))
+        .order_by(Order.id)).all()
+    if not delivered:
+        return
+    service, manager = staff["service"], staff["manager"]
+    picks = sorted((rng.choice(delivered) for _ in range(extra)), key=lambda row: row[3])
+    by_year: dict[int, list] = {}
+    for pick in picks:
+        by_year.setdefault((pick[3] + timedelta(days=5)).year, []).append(pick)
+    delay = timedelta(days=visit_delay_days())
+    rows = BulkRows()
+    for year, group in sorted(by_year.items()):
+        for value, (order_id, customer_id, owner_id, delivered_on) in zip(
+                numbering.reserve("ticket", len(group), year), group):
+            category, subject, description, cause, solution, resolution = rng.choice(COMPLAINTS)
+            severity = rng.choice(["minor", "minor", "major", "critical"])
+            day = delivered_on + timedelta(days=5)
+            received = _utc(day, 9)
+            closed_on = min(day + timedelta(days=rng.randint(3, 12)), today)
+            ticket_id = rows.add(
+                Ticket, number=numbering.format_value("ticket", value, year), customer_id=customer_id,
+                order_id=order_id, channel=rng.choice(["phone", "email", "wechat"]), category=category,
+                subject=subject, description=description, contact_name=rng.choice(ANSWERERS), received_at=received,
+                state="closed", severity=severity, due_on=day + timedelta(days={"minor": 10, "major": 5}.get(
+                    severity, 2)), department="quality", assignee_id=service.id, cause=cause, solution=solution,
+                resolution=resolution, currency="CNY", summary=f"已按方案处理完毕：{solution}",
+                preventive_action="纳入出货检验清单。", closed_at=_utc(closed_on, 16), closed_by_id=manager.id,
+                reopen_count=0, created_by_id=service.id, created_at=received, updated_at=_utc(closed_on, 16))
+            state = "received"
+            for step in STEPS:
+                visible = step in ("received", "send", "carry_out", "confirm", "close")
+                at = received if step == "received" else _utc(min(day + timedelta(days=STEPS.index(step)),
+                                                                   closed_on), 10)
+                rows.add(TicketEvent, ticket_id=ticket_id, at=at, user_id=service.id, kind=step,
+                         state_from=None if step == "received" else state, state_to=STATE_AFTER[step],
+                         note=solution if step == "send" else None, customer_visible=visible)
+                state = STATE_AFTER[step]
+            due = closed_on + delay
+            answers = _answers(rng, False)
+            answers.update(quality_ok=True, service_timely=True, score=max(answers["score"], 4))
+            done = due < today
+            rows.add(FollowUpVisit, customer_id=customer_id, reason=VisitReason.TICKET.value, order_id=order_id,
+                     ticket_id=ticket_id, due_on=due, state=VisitState.DONE.value if done else VisitState.DUE.value,
+                     problem=False, created_by_id=service.id, created_at=_utc(closed_on, 16),
+                     updated_at=_utc(closed_on, 16),
+                     **({**answers, "channel": "phone", "done_at": _utc(due, 14), "done_by_id": service.id,
+                         "salesperson_id": owner_id} if done else
+                        {key: None for key in (*answers, "channel", "done_at", "done_by_id", "salesperson_id")}))
+    rows.finish()
 
 
 def _forms(staff: dict, today: date) -> None:
