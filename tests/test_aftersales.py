@@ -639,6 +639,15 @@ def test_service_record_from_the_ticket_and_from_the_order(app, client, actors, 
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(ServiceRecord, record_id).hours == Decimal("3.00")
+    # an edit made on a page read before that change is refused, and changes nothing
+    stale = client.post(f"/aftersales/service-records/{record_id}/edit", data={
+        "served_on": "2026-11-25", "fault": "密封圈老化", "handling": "旧页面", "hours": "9", "version": "1"})
+    assert stale.status_code == 409
+    with app.app_context():
+        record = db.session.get(ServiceRecord, record_id)
+        assert (record.hours, record.handling, record.version) == (Decimal("3.00"), "更换密封圈并试压", 2)
+    form = client.get(f"/aftersales/service-records/{record_id}/edit").get_data(as_text=True)
+    assert 'name="version"' in form and 'value="2"' in form
 
 
 @pytest.mark.parametrize("changes", [{"hours": "-1"}, {"hours": "abc"}, {"hours": "10000"}, {"fault": ""},

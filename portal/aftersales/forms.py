@@ -76,3 +76,4 @@ class ServiceRecordForm(FlaskForm):
     parts = StringField(_l("Parts used"), validators=[Optional(), Length(max=500)])
     hours = StringField(_l("Hours spent"), validators=[Optional(), Length(max=10)])
     technician = StringField(_l("Technician"), validators=[Optional(), Length(max=100)])
+    version = HiddenField()  # the record's version when the form was read (edits only)

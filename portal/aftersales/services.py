@@ -537,6 +537,10 @@ def create_service_record(user: User, data: dict, ticket: Ticket | None = None,
 def update_service_record(record: ServiceRecord, user: User, data: dict) -> dict:
     if not may_edit_records(user):
         raise TransitionError(_("You may not do this."))
+    version = data.get("version")
+    if version not in (None, "") and str(version) != str(record.version):
+        raise ConflictError({"": _("Someone else changed this service record while you were looking at it. "
+                                   "Reload the page and try again.")})
     changes = audit.apply_changes(record, clean_record(data))
     if changes:
         audit.record("update", record, changes=changes, user=user)

@@ -395,10 +395,19 @@ def record_edit(record_id: int):
     form = ServiceRecordForm(obj=record if request.method == "GET" else None)
     if request.method == "GET":
         form.hours.data = str(record.hours) if record.hours is not None else ""
+        form.version.data = record.version
     if form.validate_on_submit():
         try:
             services.update_service_record(record, current_user, dict(form.data))
             db.session.commit()
+        except (services.ConflictError, StaleDataError) as error:
+            db.session.rollback()
+            message = error.errors[""] if isinstance(error, services.ConflictError) else _(
+                "Someone else changed this service record at the same time. Reload the page and try again.")
+            record = get_service_record_or_404(record_id, current_user)
+            form.form_errors.append(message)
+            return render("aftersales/record_form.html", form=form, record=record, ticket=record.ticket,
+                          order=record.order, status=409)
         except services.TicketError as error:
             db.session.rollback()
             apply_errors(form, error.errors)

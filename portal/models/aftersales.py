@@ -174,6 +174,9 @@ class ServiceRecord(db.Model):
     technician: Mapped[str | None] = mapped_column(String(100))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
     customer: Mapped["Customer"] = relationship()  # noqa: F821
     ticket: Mapped[Ticket | None] = relationship(back_populates="service_records")
