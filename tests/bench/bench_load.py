@@ -64,9 +64,10 @@ def prepare_database(url: str | None, instance: Path, customers: int, orders: in
     backend = "postgresql" if url and url.startswith("postgresql") else "sqlite"
     url = url or f"sqlite:///{instance}/bench.db"
     marker = instance / "bench-load.json"
-    wanted = {"url": url, "customers": customers, "orders": orders}
+    wanted = {"url": url, "customers": customers, "orders": orders, "code": schema_and_seed_digest()}
     if reuse and marker.exists() and json.loads(marker.read_text()) == wanted:
         print(f"database: {backend}, reused (BENCH_REUSE=1): {instance}")
+        analyze(url)
         return url
     if instance.exists():
         shutil.rmtree(instance)
@@ -88,8 +89,32 @@ def prepare_database(url: str | None, instance: Path, customers: int, orders: in
     took = time.perf_counter() - started
     print(f"seed-demo --customers {customers} --orders {orders}: {took:.1f} s (load average now {loadavg()})")
     print("  " + done.stdout.strip().splitlines()[-1][:400])
+    analyze(url)
     marker.write_text(json.dumps(wanted))
     return url
+
+
+def analyze(url: str) -> None:
+    """PostgreSQL: ANALYZE. A production server's autovacuum analyses freshly loaded tables by itself; a test
+    server may run with autovacuum off, and the planner would then guess without statistics. SQLite is left
+    as a site would have it (the portal does not run ANALYZE there)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def schema_and_seed_digest() -> str:
+    """Changes when the migrations or the demo seed change, so BENCH_REUSE=1 does not measure a stale schema."""
+    import hashlib
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "portal" / "migrations" / "versions").glob("*.py")) + \
+            sorted((ROOT / "portal").glob("demo*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def app_env(instance: Path, url: str) -> dict:
@@ -141,12 +166,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(instance: Path, url: str, workers: int, port: int) -> subprocess.Popen:
+def start_gunicorn(instance: Path, url: str, workers: int, port: int, started: list) -> subprocess.Popen:
+    """gunicorn in its own session, answering /healthz with every worker up; appended to `started`
+    at once, so that an interruption while it boots still stops it."""
     log = open(instance / "gunicorn.log", "ab")
     command = [bin_path("gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                "--timeout", "60", "--graceful-timeout", "10", "wsgi:app"]
     process = subprocess.Popen(command, cwd=ROOT, env=app_env(instance, url), stdout=log, stderr=log,
                                start_new_session=True)
+    started.append(process)
     deadline = time.time() + 90
     while time.time() < deadline:
         if process.poll() is not None:
@@ -236,11 +264,11 @@ def run() -> int:
     print(f"data: {ids['customers']} customers, {ids['orders']} orders; customer {ids['customer']}, "
           f"order {ids['order']}")
 
-    server = None
+    started: list[subprocess.Popen] = []
     pool = make_pool(clients)
     try:
         port = free_port()
-        server = start_gunicorn(instance, url, workers, port)
+        server = start_gunicorn(instance, url, workers, port, started)
         pids = worker_pids(server.pid)
         rss_start = {pid: rss_mb(pid) for pid in pids}
         print(f"gunicorn: {workers} workers on 127.0.0.1:{port} (master {server.pid}, workers {pids})")
@@ -258,7 +286,7 @@ def run() -> int:
             session.cookies = logged_in[user][0]
             status, _, _ = session.request("GET", path)
             if status != 200:
-                raise SystemExit(f"{label}: GET {path} as {user} gave HTTP {status}")
+                raise SystemExit(f"{label}: GET {path} as {user} gave HTTP {status}; see {instance / 'gunicorn.log'}")
 
         def measure(user: str, path: str) -> Result:
             """Every client asks for the same page (as `user`, sessions shared round-robin); warm-up first."""
@@ -291,7 +319,8 @@ def run() -> int:
     finally:
         pool.terminate()
         pool.join()
-        stop_gunicorn(server)
+        for process in started:
+            stop_gunicorn(process)
 
 
 def measure_mix(plan, logged_in, sessions, clients, port, warmup, seconds, pool) -> Result:
