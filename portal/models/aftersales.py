@@ -212,6 +212,7 @@ class FollowUpVisit(db.Model):
         # scheduling is idempotent: one delivery visit per shipment, one second visit per closed ticket
         UniqueConstraint("shipment_id", "reason", name="uq_follow_up_visits_shipment_reason"),
         Index("ix_follow_up_visits_state_due", "state", "due_on"),
+        Index("ix_follow_up_visits_state_done", "state", "done_at"),  # the reports count done visits by period
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, numbering
@@ -759,12 +759,15 @@ def collection_rate(user: User, start: date, end: date, owner_id: int | None = N
         + case((Order.balance_due_on.between(start, end), Order.amount_total - deposit), else_=0))
     result: dict[str, dict] = {}
     for currency, due in db.session.execute(
-            scope.with_only_columns(Order.currency, fell_due).group_by(Order.currency)):
+            scope.with_only_columns(Order.currency, fell_due)
+            .where(or_(Order.contract_date.between(start, end), Order.balance_due_on.between(start, end)))
+            .group_by(Order.currency)):
         result[currency] = {"due": Decimal(due or 0).quantize(CENT), "received": Decimal("0.00")}
-    ids = scope.with_only_columns(Order.id)
-    for currency, received in db.session.execute(
-            select(Order.currency, func.sum(Payment.amount)).join(Order, Order.id == Payment.order_id)
-            .where(Payment.received_on.between(start, end), Order.id.in_(ids)).group_by(Order.currency)):
+    # the period's payments joined to their orders (by the payments' date index), not "order id in every order"
+    paid = (scope.with_only_columns(Order.currency, func.sum(Payment.amount))
+            .join(Payment, Payment.order_id == Order.id).where(Payment.received_on.between(start, end))
+            .group_by(Order.currency))
+    for currency, received in db.session.execute(paid):
         row = result.setdefault(currency, {"due": Decimal("0.00"), "received": Decimal("0.00")})
         row["received"] = Decimal(received or 0).quantize(CENT)
     for currency in list(result):

@@ -146,6 +146,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_follow_up_visits_salesperson_id'), ['salesperson_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_up_visits_state'), ['state'], unique=False)
         batch_op.create_index('ix_follow_up_visits_state_due', ['state', 'due_on'], unique=False)
+        batch_op.create_index('ix_follow_up_visits_state_done', ['state', 'done_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_follow_up_visits_ticket_id'), ['ticket_id'], unique=False)
 
     # tickets and visits refer to each other: the ticket's link to its visit comes once both exist
@@ -241,6 +242,7 @@ def downgrade():
     with op.batch_alter_table('follow_up_visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follow_up_visits_ticket_id'))
         batch_op.drop_index('ix_follow_up_visits_state_due')
+        batch_op.drop_index('ix_follow_up_visits_state_done')
         batch_op.drop_index(batch_op.f('ix_follow_up_visits_state'))
         batch_op.drop_index(batch_op.f('ix_follow_up_visits_salesperson_id'))
         batch_op.drop_index(batch_op.f('ix_follow_up_visits_problem'))
