@@ -14,6 +14,7 @@ run: install
 ## production-style server (put it behind the intranet's reverse proxy; see docs/deployment.md)
 serve: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask analyze
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} --access-logfile - wsgi:app
 
 test: install-test

@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from . import database
 from .database import write_transaction
 from .extensions import db
 from .models import Customer, Role, User
@@ -22,6 +23,7 @@ def register(app) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_user)
     app.cli.add_command(backup)
+    app.cli.add_command(analyze)
 
 
 @click.command("seed-demo")
@@ -41,7 +43,16 @@ def seed_demo(if_empty: bool, customers: int | None, orders: int | None) -> None
             return
         counts = demo.seed(customers if customers is not None else demo.DEFAULT_CUSTOMERS, orders=orders)
         db.session.commit()
+    database.analyze()
     click.echo("Demo data ready: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@click.command("analyze")
+@with_appcontext
+def analyze() -> None:
+    """Refresh the database's query-planner statistics (run by `make serve`; weekly from cron on big sites)."""
+    database.analyze()
+    click.echo("Statistics refreshed.")
 
 
 @click.command("create-user")

@@ -52,3 +52,17 @@ def _on_connect(dbapi_connection, _record):
 def _on_begin(conn):
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def analyze() -> None:
+    """Refresh the query planner's statistics (SQLite keeps none until asked; without them it may walk a
+    large table by a poor index). Bounded on SQLite (analysis_limit), so it takes well under a second."""
+    from sqlalchemy import text
+
+    from .extensions import db
+
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        connection.execute(text("ANALYZE"))
+        connection.commit()

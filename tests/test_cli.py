@@ -150,3 +150,18 @@ def test_backup_postgres(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "b" / "portal.pgdump").stat().st_size > 0
+
+
+def test_analyze_gives_the_planner_statistics(app):
+    """SQLite has no statistics until ANALYZE; PostgreSQL keeps them in pg_stats (filled by ANALYZE too)."""
+    from sqlalchemy import text
+
+    result = app.test_cli_runner().invoke(args=["analyze"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                                      ).scalar() == 1
+        else:
+            assert db.session.execute(text("SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+                                           )).scalar() > 0
