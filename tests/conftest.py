@@ -9,6 +9,7 @@ import hashlib
 import itertools
 import os
 import re
+import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -20,6 +21,32 @@ from portal.extensions import db, limiter
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 PASSWORD = "Correct-Horse-42"
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database next to the given one (test_gw0, ...),
+    created on first use, so workers never wipe each other's rows."""
+    from sqlalchemy.engine import make_url
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    for attempt in range(20):  # two workers copying template1 at once: the second is refused, so it waits
+        try:
+            with engine.connect() as conn:
+                if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                    {"name": name}).scalar():
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+            break
+        except Exception:  # noqa: BLE001 (OperationalError or ProgrammingError, by driver and version)
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _reset_postgres(url: str) -> None:
@@ -35,6 +62,7 @@ def app(tmp_path_factory):
     instance = tmp_path_factory.mktemp("instance")
     url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.db'}"
     if url.startswith("postgresql"):
+        url = _worker_database(url)
         _reset_postgres(url)
     os.environ["PORTAL_INSTANCE_PATH"] = str(instance)
     app = create_app({
@@ -60,8 +88,12 @@ def _wipe(app) -> None:
         tables = [t for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # DELETE, children first, then every sequence back to 1: ~30 ms, where TRUNCATE of all tables
+                # (new files for each table and index) took ~360 ms per test.
+                for table in tables:
+                    conn.execute(table.delete())
+                conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c "
+                                  "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"))
             else:
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 for table in tables:

@@ -1,5 +1,5 @@
 """After-sales pages: complaints (list, new, the ticket with its steps, notes and files) and service records."""
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -70,9 +70,7 @@ def _arg_id(name: str) -> int | None:
 
 
 def visit_href(visit_id: int) -> str:
-    if "visits.detail" in current_app.view_functions:
-        return url_for("visits.detail", visit_id=visit_id)
-    return f"/aftersales/visits/{visit_id}"
+    return url_for("visits.detail", visit_id=visit_id)
 
 
 # The list

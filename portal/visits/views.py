@@ -1,6 +1,6 @@
 """Follow-up visit pages (回访): the lists by tab, a visit added by hand, the visit with its answers, moving
 or cancelling it, internal notes, and a complaint opened from a visit's problem in one step."""
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func
@@ -32,10 +32,8 @@ def visit_labels():
 
 
 def ticket_url(ticket_id: int) -> str:
-    """The complaint's page in the tickets area (its stable URL while that area is not registered)."""
-    if "aftersales.detail" in current_app.view_functions:
-        return url_for("aftersales.detail", ticket_id=ticket_id)
-    return f"{request.script_root}/aftersales/tickets/{ticket_id}"
+    """The complaint's page in the tickets area."""
+    return url_for("aftersales.detail", ticket_id=ticket_id)
 
 
 # The lists
