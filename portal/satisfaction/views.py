@@ -131,8 +131,16 @@ def month(ym: str):
     form = MonthForm()
     if not form.validate_on_submit():
         return _invalid(year, number, form, {})
-    try:
+    def work():
         services.save(year, number, current_user, _texts(form), revision=form.revision.data, version=form.version.data)
+
+    return _attempt(year, number, form, work, _("The form for %(month)s is saved.", month=ym))
+
+
+def _attempt(year: int, number: int, form, work, message: str):
+    """Run `work` and commit; refused steps and stale versions answer 409, bad texts re-render with 422."""
+    try:
+        work()
         db.session.commit()
     except TransitionError as error:
         db.session.rollback()
@@ -141,11 +149,12 @@ def month(ym: str):
         db.session.rollback()
         return _refused(year, number, " ".join(error.errors.values()))
     except services.SatisfactionError as error:
+        db.session.rollback()
         return _invalid(year, number, form, error.errors)
     except StaleDataError:
         db.session.rollback()
         return _refused(year, number, _("Someone else saved this form at the same time. Reload and try again."))
-    return _done(year, number, _("The form for %(month)s is saved.", month=ym))
+    return _done(year, number, message)
 
 
 @bp.post("/<ym>/submit")
@@ -156,7 +165,8 @@ def submit(ym: str):
     form = MonthForm()
     if not form.validate_on_submit():
         return _invalid(year, number, form, {})
-    try:
+
+    def work():
         if "improvement_actions" in request.form:
             record = services.save(year, number, current_user, _texts(form), revision=form.revision.data,
                                    version=form.version.data)
@@ -164,19 +174,8 @@ def submit(ym: str):
             services.check_version(services.current_form(year, number), form.revision.data, form.version.data)
             record = services.ensure_form(year, number, current_user)
         services.submit(record, current_user, local_today())
-        db.session.commit()
-    except TransitionError as error:
-        db.session.rollback()
-        return _refused(year, number, str(error))
-    except services.ConflictError as error:
-        db.session.rollback()
-        return _refused(year, number, " ".join(error.errors.values()))
-    except services.SatisfactionError as error:
-        return _invalid(year, number, form, error.errors)
-    except StaleDataError:
-        db.session.rollback()
-        return _refused(year, number, _("Someone else saved this form at the same time. Reload and try again."))
-    return _done(year, number, _("The form for %(month)s is submitted.", month=ym))
+
+    return _attempt(year, number, form, work, _("The form for %(month)s is submitted.", month=ym))
 
 
 @bp.post("/<ym>/correct")
