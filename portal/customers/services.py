@@ -12,7 +12,9 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import audit, numbering
 from ..extensions import db
-from ..models import CURRENCIES, Contact, ContactLog, Customer, CustomerStatus, Grade, LogKind, Role, Source, User
+from ..models import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerStatus, Grade, LogKind, Role,
+                      Source, User)
+from ..models.customers import search_key
 from .access import visible_customers
 
 # GB 32100-2015: 18 characters from this alphabet; the last is a check character.
@@ -321,17 +323,11 @@ SORTS = {
 def search(user: User, filters: dict):
     """The scoped query of the customer list: text search, filters, sort."""
     stmt = visible_customers(user)
-    q = normalise(filters.get("q"))[:100]
+    q = search_key(filters.get("q"))[:100]
     if q:
-        like = f"%{q.lower()}%"
-        contact_match = select(Contact.id).where(
-            Contact.customer_id == Customer.id,
-            or_(func.lower(Contact.name).like(like), Contact.phone.like(like), Contact.mobile.like(like),
-                func.lower(Contact.email).like(like))).exists()
-        stmt = stmt.where(or_(
-            func.lower(Customer.code).like(like), func.lower(Customer.name).like(like),
-            func.lower(Customer.name_en).like(like), Customer.phone.like(like),
-            func.lower(Customer.email).like(like), contact_match))
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Customer.id.in_(select(CustomerSearch.customer_id)
+                                          .where(CustomerSearch.text.like(pattern, escape="\\"))))
     for field in ("grade", "status", "source", "country"):
         if filters.get(field):
             stmt = stmt.where(getattr(Customer, field) == filters[field])

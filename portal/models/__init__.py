@@ -4,7 +4,8 @@ from .aftersales import (Category, Channel, Department, FollowUpVisit, Resolutio
                          VisitChannel, VisitReason, VisitState)
 from .attachments import Attachment
 from .audit import AuditLog
-from .customers import CURRENCIES, Contact, ContactLog, Customer, CustomerStatus, Grade, LogKind, Source
+from .customers import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerStatus, Grade, LogKind,
+                        Source)
 from .documents import DocumentKind, IssuedDocument, PrintJob  # noqa: F401
 from .invitations import PortalInvitation  # noqa: F401
 from .orders import (INCOTERMS, ChangeRequest, DunningNote, Inspection, Order, OrderEvent, OrderItem, OrderState,
@@ -21,7 +22,7 @@ __all__ = [
     "OrderEvent", "OrderItem", "OrderState", "Payment", "PaymentKind", "Product", "ProductionPlan",
     "ProductionPlanLine", "Quote", "QuoteItem", "QuoteState", "SalesTarget", "SampleRequest", "SampleState",
     "Shipment", "ShipmentLine", "line_amount",
-    "AuditLog", "CURRENCIES", "CompanySettings", "Contact", "ContactLog", "Customer", "CustomerStatus",
+    "AuditLog", "CURRENCIES", "CompanySettings", "Contact", "ContactLog", "Customer", "CustomerSearch", "CustomerStatus",
     "Grade", "LOCALES", "LogKind", "Source", "Role", "STAFF_ROLES", "Sequence",
     "User", "UserSession",
 ]

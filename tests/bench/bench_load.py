@@ -95,11 +95,8 @@ def prepare_database(url: str | None, instance: Path, customers: int, orders: in
 
 
 def analyze(url: str) -> None:
-    """PostgreSQL: ANALYZE. A production server's autovacuum analyses freshly loaded tables by itself; a test
-    server may run with autovacuum off, and the planner would then guess without statistics. SQLite is left
-    as a site would have it (the portal does not run ANALYZE there)."""
-    if not url.startswith("postgresql"):
-        return
+    """ANALYZE, as `make serve` does (`flask analyze`) before it starts the workers: the planner's statistics
+    for freshly loaded tables (a test PostgreSQL may run without autovacuum; SQLite keeps none until asked)."""
     from sqlalchemy import create_engine, text
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:

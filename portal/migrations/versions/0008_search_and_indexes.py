@@ -1,0 +1,44 @@
+"""customer search rows; indexes for the exchange-rate suggestion and orders awaiting shipment
+
+Revision ID: 0008_search_and_indexes
+Revises: 0007_aftersales
+Create Date: 2026-11-27
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0008_search_and_indexes'
+down_revision = '0007_aftersales'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('customer_search',
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_search_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('customer_id', name=op.f('pk_customer_search'))
+    )
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index('ix_orders_currency_contract', ['currency', 'contract_date'], unique=False)
+    awaiting = sa.text("state IN ('contract_signed', 'deposit_received', 'plan_approved', 'in_production', 'inspected')")
+    op.create_index('ix_orders_awaiting_shipment', 'orders', ['promised_date'], unique=False,
+                    sqlite_where=awaiting, postgresql_where=awaiting)
+
+    # every existing customer gets its search row
+    from portal.models.customers import refresh_search
+
+    connection = op.get_bind()
+    ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM customers"))]
+    refresh_search(connection, ids)
+
+
+def downgrade():
+    op.drop_index('ix_orders_awaiting_shipment', table_name='orders')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_currency_contract')
+    op.drop_table('customer_search')
