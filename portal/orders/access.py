@@ -7,8 +7,8 @@ from ..extensions import db
 from ..models import Customer, Order, User
 
 
-def visible_orders(user: User) -> Select:
-    return select(Order).join(Customer, Order.customer_id == Customer.id).where(customer_scope(user))
+def visible_orders(user: User, indexed: bool = True) -> Select:
+    return select(Order).join(Customer, Order.customer_id == Customer.id).where(customer_scope(user, indexed))
 
 
 def get_order_or_404(order_id: int, user: User) -> Order:

@@ -142,8 +142,8 @@ def index():
     form.state.choices = [("", _("All statuses"))] + [(k, str(v)) for k, v in services.STATE_LABELS.items()]
     form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in salespeople()]
     filters = form.data if form.validate() else {}
-    stmt = services.search(current_user, filters).options(selectinload(Order.customer).selectinload(Customer.owner))
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = services.list_page(current_user, filters, request.args.get("page", 1, type=int), PER_PAGE,
+                              options=[selectinload(Order.customer).selectinload(Customer.owner)])
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("orders/index.html", "orders/_list.html", form=form, page=page, args=args,
                   sort=filters.get("sort") or "-created", today=local_today())
