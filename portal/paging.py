@@ -50,3 +50,11 @@ def page_of(stmt: Select, page: int, per_page: int, total: int, cap: int) -> Cap
     rows = db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique().all()
     return CappedPage(items=rows[:per_page], page=page, per_page=per_page, total=min(total, cap),
                       capped=total > cap, has_next=len(rows) > per_page)
+
+
+def page_of_list(rows: list, page: int, per_page: int) -> CappedPage:
+    """Page `page` of rows already in memory (a page past the end shows the last one)."""
+    pages = max(1, math.ceil(len(rows) / per_page))
+    page = min(max(page, 1), pages)
+    return CappedPage(items=rows[(page - 1) * per_page:page * per_page], page=page, per_page=per_page,
+                      total=len(rows), capped=False, has_next=page < pages)

@@ -375,3 +375,23 @@ def test_problems_link_the_visit_and_the_ticket_opened_from_it(app, client, data
             {"id": ticket_id, "number": "TS2026-0042", "state": "assigned"}]
     daily = client.get("/satisfaction/?day=2026-10-15").get_data(as_text=True)
     assert "TS2026-0042" in daily
+
+
+def test_month_page_shows_the_visits_a_page_at_a_time_and_the_pdf_all(app, client, data, make_user, monkeypatch):
+    from portal.satisfaction import views
+    monkeypatch.setattr(views, "VISITS_PER_PAGE", 2)
+    login(client, make_user("manager", locale="en"))
+    visits = ("b", "c", "d", "e", "f")  # October in Shanghai
+    seen = []
+    for page_no in (1, 2, 3):
+        page = client.get(f"/satisfaction/2026-10?page={page_no}").get_data(as_text=True)
+        shown = [key for key in visits if f'id="visit-{data[key]}"' in page]
+        assert len(shown) == (2 if page_no < 3 else 1)
+        assert "of 5; the PDF lists them all" in page
+        assert '<dd class="sat-visits">5</dd>' in page  # the figures are the month's, whatever the page
+        seen += shown
+    assert sorted(seen) == sorted(visits)
+    past_the_end = client.get("/satisfaction/2026-10?page=99").get_data(as_text=True)
+    assert [key for key in visits if f'id="visit-{data[key]}"' in past_the_end] == seen[-1:]  # the last page
+    text = pdf_text(client.get("/documents/satisfaction/2026-10.pdf"))
+    assert "恒达五金" in text and "金宇机械" in text and "包装破损" in text and "回复太慢" in text

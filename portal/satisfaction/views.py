@@ -11,6 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..aftersales import services as ticket_services
 from ..extensions import db
 from ..i18n import local_today
+from ..paging import page_of_list
 from ..visits import services as visit_services
 from ..web import apply_errors, is_htmx, render, see_other
 from ..workflow import TransitionError
@@ -18,6 +19,8 @@ from . import bp, services
 from .access import day_or_404, month_or_404, reporter_required, revision_arg_or_404, week_or_404
 from .chart import percent
 from .forms import CorrectForm, DayForm, MonthForm, SubmitForm, problem_actions
+
+VISITS_PER_PAGE = 100  # the page shows the month's visits a hundred at a time; the PDF has them all
 
 FORM_STATE_LABELS = {"none": _l("not started"), "draft": _l("draft"), "submitted": _l("submitted")}
 
@@ -79,7 +82,8 @@ def _context(year: int, month: int, revision: int | None = None, forms: dict | N
     # a form sent back with errors keeps the revision and version it was posted with (no silent overwrite)
     month_form = forms.get("month") or MonthForm(formdata=None, improvement_actions=shown.improvement_actions
                                                  if shown else None, **versions)
-    return {**report, "month_form": month_form,
+    visits = page_of_list(report["figures"]["rows"], request.args.get("page", 1, type=int), VISITS_PER_PAGE)
+    return {**report, "month_form": month_form, "visits": visits,
             "submit_form": SubmitForm(formdata=None, **versions),
             "correct_form": forms.get("correct") or CorrectForm(formdata=None, **versions),
             "message": message, "status_error": error, "posted": posted or {}, "action_errors": action_errors or {},
