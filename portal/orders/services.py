@@ -19,7 +19,7 @@ from ..models import (INCOTERMS, ChangeRequest, Customer, DunningNote, Inspectio
                       OrderState, Payment, PaymentKind, Product, ProductionPlan, ProductionPlanLine, SalesTarget,
                       Shipment, ShipmentLine, User)
 from ..models.base import utcnow
-from ..models.orders import AWAITING_SHIPMENT, AWAITING_SHIPMENT_SQL
+from ..models.orders import AWAITING_SHIPMENT, AWAITING_SHIPMENT_SQL, RECEIVABLE_STATES, receivable_sql
 from ..workflow import Transition, TransitionError, Workflow
 from .access import owns, visible_orders
 
@@ -32,7 +32,7 @@ SIGNED_STATES = (S.CONTRACT_SIGNED.value, S.DEPOSIT_RECEIVED.value, S.PLAN_APPRO
                  S.INSPECTED.value, S.SHIPPED.value, S.BALANCE_RECEIVED.value)
 BEFORE_SHIPPING = (S.INQUIRY.value, S.QUOTED.value, S.CONTRACT_SIGNED.value, S.DEPOSIT_RECEIVED.value,
                    S.PLAN_APPROVED.value, S.IN_PRODUCTION.value, S.INSPECTED.value)
-assert BEFORE_SHIPPING[2:] == AWAITING_SHIPMENT  # the partial index's condition (models/orders.py)
+assert BEFORE_SHIPPING[2:] == AWAITING_SHIPMENT and SIGNED_STATES == RECEIVABLE_STATES  # the partial indexes
 
 STATE_LABELS = {
     "inquiry": _l("Inquiry"), "quoted": _l("Quoted"), "contract_signed": _l("Contract signed"),
@@ -729,7 +729,8 @@ def _bucket_index(due_on, as_of: date):
 
 
 def _open_orders(user: User, owner_id: int | None):
-    stmt = visible_orders(user).where(Order.state.in_(SIGNED_STATES), Order.amount_total > Order.amount_paid)
+    """Signed orders not fully paid, in the words of the partial index ix_orders_receivable."""
+    stmt = visible_orders(user).where(text(receivable_sql("orders")))
     return stmt.where(Customer.owner_id == owner_id) if owner_id else stmt
 
 
@@ -749,15 +750,18 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
         Order.customer_id, Order.currency, deposit_open.label("deposit_open"),
         _bucket_index(Order.contract_date, as_of).label("deposit_bucket"), balance_open.label("balance_open"),
         _bucket_index(Order.balance_due_on, as_of).label("balance_bucket")).subquery()
-    sums = [func.sum(case((per_order.c.deposit_bucket == i, per_order.c.deposit_open), else_=0)
-                     + case((per_order.c.balance_bucket == i, per_order.c.balance_open), else_=0)).label(name)
-            for i, name in enumerate(BUCKETS)]
+    fen_by_group: dict[tuple[int, str], list[int]] = {}
+    for customer_id, currency, deposit_bucket, balance_bucket, deposits, balances in db.session.execute(
+            select(per_order.c.customer_id, per_order.c.currency, per_order.c.deposit_bucket,
+                   per_order.c.balance_bucket, func.sum(per_order.c.deposit_open), func.sum(per_order.c.balance_open))
+            .group_by(per_order.c.customer_id, per_order.c.currency, per_order.c.deposit_bucket,
+                      per_order.c.balance_bucket)):
+        fen = fen_by_group.setdefault((customer_id, currency), [0] * len(BUCKETS))
+        fen[deposit_bucket] += int(deposits or 0)
+        fen[balance_bucket] += int(balances or 0)
     totals: dict[str, dict[str, Decimal]] = {}
     ranked = []
-    for customer_id, currency, *fen in db.session.execute(
-            select(per_order.c.customer_id, per_order.c.currency, *sums)
-            .group_by(per_order.c.customer_id, per_order.c.currency)):
-        fen = [int(x or 0) for x in fen]
+    for (customer_id, currency), fen in fen_by_group.items():
         ranked.append((-(sum(fen) - fen[0]), -sum(fen), customer_id, currency))
         overall = totals.setdefault(currency, dict.fromkeys(BUCKETS, 0))
         for name, amount in zip(BUCKETS, fen):

@@ -1,4 +1,4 @@
-"""customer search rows; indexes for the exchange-rate suggestion and orders awaiting shipment
+"""customer search rows; indexes for the exchange-rate suggestion, orders awaiting shipment, receivables
 
 Revision ID: 0008_search_and_indexes
 Revises: 0007_aftersales
@@ -28,6 +28,10 @@ def upgrade():
     awaiting = sa.text("state IN ('contract_signed', 'deposit_received', 'plan_approved', 'in_production', 'inspected')")
     op.create_index('ix_orders_awaiting_shipment', 'orders', ['promised_date'], unique=False,
                     sqlite_where=awaiting, postgresql_where=awaiting)
+    receivable = sa.text("state IN ('contract_signed', 'deposit_received', 'plan_approved', 'in_production', "
+                         "'inspected', 'shipped', 'balance_received') AND amount_total > amount_paid")
+    op.create_index('ix_orders_receivable', 'orders', ['customer_id'], unique=False,
+                    sqlite_where=receivable, postgresql_where=receivable)
 
     # every existing customer gets its search row
     from portal.models.customers import refresh_search
@@ -38,6 +42,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_orders_receivable', table_name='orders')
     op.drop_index('ix_orders_awaiting_shipment', table_name='orders')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_currency_contract')
