@@ -62,5 +62,10 @@ bench-documents: install-test
 bench-load: install-test
 	$(BIN)/python tests/bench/bench_load.py
 
+## Scale: each page's time at 1,000 orders against 100,000 in-process (target: within 1.5×); same knobs
+.PHONY: bench-scale
+bench-scale: install-test
+	$(BIN)/python tests/bench/bench_scale.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache
