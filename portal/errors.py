@@ -8,6 +8,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from . import database
 from .extensions import db, login_manager
 from .models import LOCALES
 from .web import wants_fragment
@@ -24,6 +25,8 @@ MESSAGES = {
     500: (_l("Something went wrong"), _l("The server could not complete the request. Nothing was saved. Try again; if it happens again, tell the administrator.")),
     503: (_l("Busy, try again"), _l("The database is busy or restarting. Nothing was saved. Wait a moment and try again.")),
 }
+SAVED_BUT_NOT_SHOWN = _l("Your change was saved, but the next page could not be shown: the database is busy or "
+                         "restarting. Do not send the form again; open the page again in a moment.")
 
 
 def error_page(code: int, detail=None, **context):
@@ -52,10 +55,11 @@ def database_unavailable_page():
     """503 rendered without the database (it is down, locked or our connection is broken): no user or company
     settings are loaded for the page, so rendering it cannot fail the same way again."""
     locale = _locale_without_database()
+    saved = database.request_committed()  # the failure came after the commit: say so, or the user saves twice
     db.session.rollback()
     g._login_user = login_manager.anonymous_user()  # the layout and headers then ask nothing of the database
     with force_locale(locale):
-        response = error_page(503, company=lambda: None)
+        response = error_page(503, SAVED_BUT_NOT_SHOWN if saved else None, company=lambda: None)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Retry-After"] = "5"
     return response

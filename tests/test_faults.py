@@ -10,7 +10,8 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 
 from portal.extensions import db
@@ -121,6 +122,29 @@ def test_sqlite_write_lock_gives_try_again_in_chinese_to_an_htmx_save(
     assert stored(app)["contacts"] == 1
 
 
+def test_sqlite_lock_taken_right_after_the_commit_does_not_fail_the_saved_request(
+        app, client, login_as, sqlite_busy_timeout):
+    """The redirect after a save reads the new record again (expired by the commit): that read must not wait for
+    the write lock, or the user gets "nothing was saved" for a saved customer and saves it twice."""
+    login_as("sales")
+    held = []
+
+    def lock_after_commit(_session):
+        if not held:
+            held.append(locked_by_another_process(app))
+            held[0].__enter__()
+
+    event.listen(OrmSession, "after_commit", lock_after_commit)
+    try:
+        response = client.post("/customers/new", data=NEW_CUSTOMER)
+    finally:
+        event.remove(OrmSession, "after_commit", lock_after_commit)
+        for lock in held:
+            lock.__exit__(None, None, None)
+    assert held and response.status_code == 303
+    assert stored(app)["customers"] == 1
+
+
 def test_sqlite_busy_timeout_is_a_setting(app, sqlite_busy_timeout):
     with app.app_context(), db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
@@ -216,3 +240,57 @@ def test_postgres_connection_killed_during_a_read_gives_try_again_then_recovers(
     assert hx.status_code == 503 and "<html" not in hx.get_data(as_text=True)
     monkeypatch.setattr(services, "my_day", original)
     assert client.get("/").status_code == 200
+
+
+def test_postgres_down_right_after_the_commit_says_the_change_was_saved(app, client, make_user, pg):
+    """The database goes away between the commit and the redirect's read: 503, but the page must not say
+    "nothing was saved" (the user would save twice); it says the change was saved."""
+    login(client, make_user("sales", locale="en"))
+    with app.app_context():
+        name = db.engine.url.database
+        admin = create_engine(db.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def refuse_connections(allowed: bool):
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}'))
+
+    def down_after_commit(_session):
+        if not gone:
+            gone.append(True)
+            pg()  # every backend of the test's database, the app's included, then no new ones
+            refuse_connections(False)
+
+    gone = []
+    event.listen(OrmSession, "after_commit", down_after_commit)
+    try:
+        response = client.post("/customers/new", data=NEW_CUSTOMER)
+    finally:
+        event.remove(OrmSession, "after_commit", down_after_commit)
+        refuse_connections(True)
+        admin.dispose()
+    html = response.get_data(as_text=True)
+    assert gone and response.status_code == 503, html[:300]
+    assert "Your change was saved" in html and "Do not send the form again" in html
+    assert "Nothing was saved" not in html
+    assert stored(app)["customers"] == 1
+    assert client.get("/customers/").status_code == 200  # connections allowed again: the app recovers
+
+
+def test_postgres_connection_lost_after_the_page_was_made_still_answers_it(app, client, login_as, pg):
+    """The server restarts after the page was rendered, while the request's read transaction is still open: the
+    rollback at the end of the request fails; the answered page must still go out (it was a 500)."""
+    from flask import request_finished
+
+    login_as("sales")
+    killed = []
+
+    def kill_own_backend(sender, response, **extra):
+        killed.append(pg([_own_backend_pid()]))
+
+    request_finished.connect(kill_own_backend, app)
+    try:
+        response = client.get("/customers/")
+    finally:
+        request_finished.disconnect(kill_own_backend, app)
+    assert killed == [1] and response.status_code == 200
+    assert client.get("/customers/").status_code == 200

@@ -19,7 +19,8 @@ every third round a sign-in through the real form. BENCH_BEFORE (10) s of load, 
 Reported per scenario: answers by status before / during / after the fault, 500s (must be 0), the time from
 the fault's end until every page answers again, worker pids before and after (must be equal), and an integrity
 check: every customer and log entry whose POST got 303 exists once with its fields and its audit row, none
-whose POST got 503 exists, customer codes are gap-free and match the counter.
+whose POST got 503 "nothing was saved" exists (a 503 after the commit says "your change was saved":
+those must exist), customer codes are gap-free and match the counter.
 Exit status 1 when a check fails.
 """
 import http.client
@@ -46,6 +47,7 @@ from tests.bench.loadgen import CSRF, Session  # noqa: E402
 PASSWORD = "demo1234"
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 OK = {200, 302, 303}
+SAVED_TEXTS = ("Do not send the form again", "请勿重复提交")  # the 503 page when the failure came after the commit
 SCENARIOS = ("sqlite-lock", "sqlite-lock-default", "pg-fast", "pg-immediate")
 USERS = ("sales1", "sales2", "manager")
 
@@ -129,6 +131,8 @@ def _client(index: int, port: int, user: str, cookies: dict, customer_id: int, t
             if found:
                 token = found.group(1)
             location = dict((k.lower(), v) for k, v in response_headers).get("location", "")
+            if status == 503 and any(text in data.decode("utf-8", "replace") for text in SAVED_TEXTS):
+                location = "saved"  # 503 after the commit: the page says the change was saved
         except (OSError, http.client.HTTPException) as error:
             status = type(error).__name__
         records.append((started, time.time(), kind, status, marker, location))
@@ -314,7 +318,7 @@ def check_integrity(url: str, records: list) -> list[str]:
         codes = sorted(int(code[1:]) for code in conn.scalars(select(Customer.code)))
         counter = conn.scalar(select(Sequence.last_value).where(Sequence.kind == "customer"))
     engine.dispose()
-    counted = {"303": 0, "503": 0, "no answer": 0, "no answer, stored": 0}
+    counted = {"303": 0, "503": 0, "503, saved": 0, "no answer": 0, "no answer, stored": 0}
     for _, _, kind, status, marker, location in records:
         if kind not in ("new customer", "log entry"):
             continue
@@ -333,10 +337,14 @@ def check_integrity(url: str, records: list) -> list[str]:
                     problems.append(f"customer {marker}: no audit row")
             elif log_ids[marker] not in audited_logs:
                 problems.append(f"log entry {marker}: no audit row")
+        elif status == 503 and location == "saved":
+            counted["503, saved"] += 1
+            if not exists:
+                problems.append(f"{kind} {marker}: answered 503 'your change was saved' but not stored")
         elif status == 503:
             counted["503"] += 1
             if exists:
-                problems.append(f"{kind} {marker}: answered 503 but stored")
+                problems.append(f"{kind} {marker}: answered 503 'nothing was saved' but stored")
         elif isinstance(status, str):  # no answer at all (connection error): either outcome is possible
             counted["no answer"] += 1
             counted["no answer, stored"] += exists
@@ -346,7 +354,8 @@ def check_integrity(url: str, records: list) -> list[str]:
         problems.append(f"customer codes have gaps: {len(codes)} customers, highest code {codes[-1]}")
     if counter != len(codes):
         problems.append(f"number counter {counter} != {len(codes)} customers")
-    problems.append(f"checked: writes answered 303 {counted['303']}, 503 {counted['503']}, without answer "
+    problems.append(f"checked: writes answered 303 {counted['303']}, 503 {counted['503']}, 503 'saved' "
+                    f"{counted['503, saved']}, without answer "
                     f"{counted['no answer']} (of which stored {counted['no answer, stored']}); "
                     f"{len(codes)} customer codes gap-free up to the counter {counter}")
     return problems
@@ -435,9 +444,9 @@ def main() -> int:
     cluster = None
     all_lines, all_ok = [], True
     try:
-        for name in chosen:
+        for number, name in enumerate(chosen, 1):
             if name.startswith("sqlite"):
-                instance = base / "portal-bench-faults-sqlite"
+                instance = base / f"portal-bench-faults-{number}-{name}"
                 url = f"sqlite:///{instance}/bench.db"
                 extra = {} if name == "sqlite-lock-default" else {"PORTAL_SQLITE_BUSY_TIMEOUT_MS": busy_ms}
                 result = run_scenario(name + (f" (busy timeout {busy_ms} ms)" if extra else " (busy timeout 15000 ms)"),
@@ -450,7 +459,7 @@ def main() -> int:
                     cluster.start()
                     print(f"PostgreSQL: own cluster in {data} on port {cluster.port} ({cluster.bin})", flush=True)
                 mode = name.split("-")[1]
-                result = run_scenario(f"{name} (PostgreSQL)", cluster.url(), base / "portal-bench-faults-pg-instance",
+                result = run_scenario(f"{name} (PostgreSQL)", cluster.url(), base / f"portal-bench-faults-{number}-{name}",
                                       {}, lambda m=mode: restart_pg(cluster, m), settings)
             else:
                 raise SystemExit(f"unknown scenario {name}; known: {', '.join(SCENARIOS)}")
