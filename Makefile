@@ -67,5 +67,11 @@ bench-load: install-test
 bench-scale: install-test
 	$(BIN)/python tests/bench/bench_scale.py
 
+## Database faults under load: SQLite locked by another process, our own PostgreSQL cluster restarted (fast,
+## immediate); 503s, no 500, recovery time, same workers, data checked. BENCH_FAULTS=pg-fast,... (see the script)
+.PHONY: bench-faults
+bench-faults: install-test
+	$(BIN)/python tests/bench/bench_faults.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -46,6 +46,8 @@ def _init_extensions(app: Flask) -> None:
     from .i18n import select_locale
 
     db.init_app(app)
+    from .database import end_request_session
+    app.teardown_appcontext(end_request_session)  # runs before Flask-SQLAlchemy's (reverse order)
     migrate.init_app(app, db, directory=str(__import__("pathlib").Path(__file__).parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)

@@ -39,6 +39,8 @@ def load(app, overrides: dict | None) -> None:
             "PORTAL_DATABASE_URL", f"sqlite:///{instance / 'portal.db'}"
         ),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # SQLite: how long a writer waits for another's write lock before the user gets "busy, try again".
+        SQLITE_BUSY_TIMEOUT_MS=int(os.environ.get("PORTAL_SQLITE_BUSY_TIMEOUT_MS", "15000")),
         UPLOAD_MAX_BYTES=upload_mb * 1024 * 1024,
         # The request body may carry a little form data besides the largest upload.
         MAX_CONTENT_LENGTH=upload_mb * 1024 * 1024 + 256 * 1024,

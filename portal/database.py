@@ -9,13 +9,17 @@ Writers then wait their turn on the busy timeout, and readers never wait (WAL).
 """
 import contextlib
 import contextvars
+import logging
 import sqlite3
 
-from flask import has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session as OrmSession
 
-SQLITE_BUSY_TIMEOUT_MS = 15000
+SQLITE_BUSY_TIMEOUT_MS = 15000  # default of the setting SQLITE_BUSY_TIMEOUT_MS (PORTAL_SQLITE_BUSY_TIMEOUT_MS)
+log = logging.getLogger(__name__)
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
@@ -32,7 +36,35 @@ def write_transaction():
 def _wants_write_lock() -> bool:
     if _write_intent.get():
         return True
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    # After the request's commit (the unit of work) the rest only reads (the redirect's or fragment's data):
+    # it need not wait for the write lock, and must not fail a request whose change is already saved.
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS") \
+        and not request_committed()
+
+
+def request_committed() -> bool:
+    """Whether this request has committed a transaction (its change is saved, whatever happens next)."""
+    return has_request_context() and request.environ.get("portal.committed", False)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _after_commit(_session):
+    if has_request_context():
+        request.environ["portal.committed"] = True
+
+
+def end_request_session(_exc=None) -> None:
+    """At the end of a request, before Flask-SQLAlchemy's own teardown: end the session, and when its connection
+    died meanwhile (the server restarted after the page was made) let the failed rollback go -- the server
+    dropped the transaction with the connection, which SQLAlchemy has discarded -- instead of turning an answered
+    request into a 500."""
+    from .extensions import db
+
+    try:
+        db.session.remove()
+    except OperationalError as error:
+        log.warning("connection lost at the end of the request (%s); discarded", error.orig)
+        db.session.registry.clear()
 
 
 @event.listens_for(Engine, "connect")
@@ -43,7 +75,9 @@ def _on_connect(dbapi_connection, _record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    timeout = current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS) if has_app_context() \
+        else SQLITE_BUSY_TIMEOUT_MS
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -1,13 +1,17 @@
 """Error pages in the user's language, for full pages and htmx requests alike."""
 import logging
 
-from flask import current_app, render_template, request
+from flask import current_app, g, make_response, render_template, request, session
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .extensions import db
+from . import database
+from .extensions import db, login_manager
+from .models import LOCALES
+from .web import wants_fragment
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +25,44 @@ MESSAGES = {
     500: (_l("Something went wrong"), _l("The server could not complete the request. Nothing was saved. Try again; if it happens again, tell the administrator.")),
     503: (_l("Busy, try again"), _l("The database is busy or restarting. Nothing was saved. Wait a moment and try again.")),
 }
+SAVED_BUT_NOT_SHOWN = _l("Your change was saved, but the next page could not be shown: the database is busy or "
+                         "restarting. Do not send the form again; open the page again in a moment.")
 
 
-def error_page(code: int, detail=None):
+def error_page(code: int, detail=None, **context):
+    """The error page, or for an htmx swap only its box (app.js shows its message; nothing is swapped)."""
     title, message = MESSAGES.get(code, MESSAGES[500])
     if code == 413:
         message = message % {"mb": current_app.config["UPLOAD_MAX_BYTES"] // 1048576}
-    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
+    response = make_response(render_template(template, code=code, title=title, message=detail or message,
+                                             **context), code)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _locale_without_database() -> str:
+    """The language of the request, from what is already in memory: the signed-in user as loaded before the
+    failure (no lazy load), else the session's choice (set at sign-in), else Chinese."""
+    user = g.get("_login_user")
+    locale = getattr(user, "__dict__", {}).get("locale") if user is not None else None
+    if locale not in LOCALES:
+        locale = session.get("lang")
+    return locale if locale in LOCALES else "zh"
+
+
+def database_unavailable_page():
+    """503 rendered without the database (it is down, locked or our connection is broken): no user or company
+    settings are loaded for the page, so rendering it cannot fail the same way again."""
+    locale = _locale_without_database()
+    saved = database.request_committed()  # the failure came after the commit: say so, or the user saves twice
+    db.session.rollback()
+    g._login_user = login_manager.anonymous_user()  # the layout and headers then ask nothing of the database
+    with force_locale(locale):
+        response = error_page(503, SAVED_BUT_NOT_SHOWN if saved else None, company=lambda: None)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def register(app) -> None:
@@ -45,9 +80,8 @@ def register(app) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error):
-        db.session.rollback()
         log.error("database error on %s %s: %s", request.method, request.path, error)
-        return error_page(503)
+        return database_unavailable_page()
 
     @app.errorhandler(DataError)
     def value_refused_by_database(error):

@@ -119,6 +119,9 @@ def start_session(user: User) -> None:
     user.last_login_at = utcnow()
     session.permanent = True
     login_user(user)
+    # The user's language also in the session: the "busy, try again" page is in it when the database cannot
+    # even load the user.
+    lang = user.locale if user.locale in LOCALES else lang
     if lang in LOCALES:
         session["lang"] = lang
     audit.record("login", user, user=user)
