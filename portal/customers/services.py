@@ -97,7 +97,7 @@ def clean(data: dict) -> dict:
             amount = Decimal(str(limit)).quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
             amount = None
-        if amount is None or amount < 0 or amount >= Decimal("1e12"):
+        if amount is None or not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
             errors["credit_limit"] = _("Enter an amount of zero or more.")
         values["credit_limit"] = amount
     if errors:
