@@ -3,8 +3,10 @@
 WTForms checks each field's own validators; what no text field and no date field should ever accept is checked
 here once, so a new form cannot forget it. A refused value re-renders the form (422) with the message beside it.
 """
+import math
 import unicodedata
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,9 +21,22 @@ def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in value)
 
 
+def _not_a_number(value) -> bool:
+    if isinstance(value, Decimal):
+        return not value.is_finite()
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 class PortalForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
+        # "NaN", "sNaN" and "Infinity" parse as Decimal; NumberRange then fails on them (sNaN raises): no number.
+        not_numbers = [field for field in self if _not_a_number(field.data)]
+        for field in not_numbers:
+            field.data = None
         valid = super().validate(extra_validators)
+        for field in not_numbers:
+            field.errors = [field.gettext("Not a valid decimal value.")]
+            valid = False
         for field in self:
             message = None
             if isinstance(field, StringField) and isinstance(field.data, str) and has_control_characters(field.data):
