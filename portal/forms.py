@@ -35,7 +35,7 @@ class PortalForm(FlaskForm):
             field.data = None
         valid = super().validate(extra_validators)
         for field in not_numbers:
-            field.errors = [field.gettext("Not a valid decimal value.")]
+            field.errors = [_l("Enter a number.")]
             valid = False
         for field in self:
             message = None

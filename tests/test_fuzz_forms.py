@@ -31,7 +31,8 @@ from tests.test_access import ALL_POST, PUBLIC_POST, records  # noqa: F401 (reco
 
 settings.register_profile("ci", max_examples=8, deadline=None, derandomize=True, database=None,
                           suppress_health_check=list(HealthCheck))
-settings.register_profile("long", max_examples=150, deadline=None, derandomize=False, database=None,
+settings.register_profile("long", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None,
+                          derandomize=False, database=None,
                           suppress_health_check=list(HealthCheck))
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 
