@@ -77,7 +77,8 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>"""
 
 HTML = b"<!doctype html><html><body><script>alert(1)</script></body></html>"
-EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200 + b"This program cannot be run in DOS mode"
+EXE = (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+       + b"This program cannot be run in DOS mode")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Messages (zh is the default language of the test users).
@@ -188,7 +189,8 @@ HOSTILE = [(endpoint, case) for endpoint, spec in ENDPOINTS.items() for case, c 
 
 
 @pytest.mark.parametrize("endpoint, case", HOSTILE, ids=[f"{e}: {c}" for e, c in HOSTILE])
-def test_hostile_upload_is_refused_clearly_and_nothing_is_stored(app, client, make_user, records, endpoint, case):  # noqa: F811
+def test_hostile_upload_is_refused_clearly_and_nothing_is_stored(app, client, make_user, records,  # noqa: F811
+                                                                 endpoint, case):
     role, template, field, fields, kind = ENDPOINTS[endpoint]
     name, content, _kinds, status, message = CASES[case]
     ids, url = _setup(app, client, make_user, records, role, template)

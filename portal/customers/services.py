@@ -181,7 +181,7 @@ def _changed_since(customer: Customer, version: int) -> list[str]:
     entries = db.session.scalars(
         select(AuditLog).where(AuditLog.entity_type == "Customer", AuditLog.entity_id == customer.id,
                                AuditLog.action.in_(("update", "reassign")))
-        .order_by(AuditLog.id.desc()).limit(max(customer.version - version, 1))).all()
+        .order_by(AuditLog.id.desc()).limit(max(min(customer.version - version, customer.version), 1))).all()
     fields = []
     for entry in entries:
         for field in (entry.changes or {}):
