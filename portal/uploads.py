@@ -29,15 +29,28 @@ def read_limited(file_storage, max_bytes: int | None = None) -> bytes:
 def check_image(file_storage, max_bytes: int | None = None) -> tuple[bytes, str]:
     """(bytes, extension) of a real PNG or JPEG image, whatever its name says."""
     data = read_limited(file_storage, max_bytes)
+    fmt = _image_format(data, _("The file is not a PNG or JPEG image."))
+    return data, IMAGE_FORMATS[fmt]
+
+
+def _image_format(data: bytes, not_an_image: str) -> str:
+    """The format of a real PNG or JPEG in `data` (UploadError `not_an_image` otherwise), refusing images with more
+    pixels than MAX_IMAGE_PIXELS: Pillow itself only warns below twice that, and a small file can claim 64 million
+    pixels that every later rendering (documents, thumbnails) would decompress."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format
+            fmt, (width, height) = image.format, image.size
             image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise UploadError(_("The file is not a PNG or JPEG image.")) from None
+    except Image.DecompressionBombError:
+        fmt, width, height = "PNG", Image.MAX_IMAGE_PIXELS, 2
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadError(not_an_image) from None
     if fmt not in IMAGE_FORMATS:
-        raise UploadError(_("The file is not a PNG or JPEG image."))
-    return data, IMAGE_FORMATS[fmt]
+        raise UploadError(not_an_image)
+    if width * height > Image.MAX_IMAGE_PIXELS:
+        raise UploadError(_("The image has too many pixels (at most %(n)d million).",
+                            n=Image.MAX_IMAGE_PIXELS // 1_000_000))
+    return fmt
 
 
 def check_image_or_pdf(file_storage, max_bytes: int | None = None) -> tuple[bytes, str, str]:
@@ -47,14 +60,7 @@ def check_image_or_pdf(file_storage, max_bytes: int | None = None) -> tuple[byte
         if b"%%EOF" not in data[-2048:]:
             raise UploadError(_("The PDF file is incomplete or damaged."))
         return data, "pdf", "application/pdf"
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise UploadError(_("Only PNG or JPEG images and PDF files can be uploaded.")) from None
-    if fmt not in IMAGE_FORMATS:
-        raise UploadError(_("Only PNG or JPEG images and PDF files can be uploaded."))
+    fmt = _image_format(data, _("Only PNG or JPEG images and PDF files can be uploaded."))
     extension = IMAGE_FORMATS[fmt]
     return data, extension, "image/png" if extension == "png" else "image/jpeg"
 

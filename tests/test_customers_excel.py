@@ -198,14 +198,19 @@ def test_a_zip_that_is_not_a_workbook_is_refused(client, login_as):
     assert response.status_code == 422 and "不是 Excel .xlsx 文件" in response.get_data(as_text=True)
 
 
-def test_zip_bomb_is_refused(client, login_as):
-    login_as("sales")
+def zip_bomb() -> bytes:
+    """A small .xlsx-shaped zip whose sheet expands to 120 MB (also used by tests/test_uploads_hostile.py)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * (120 * 1024 * 1024))
-    response = _upload(client, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def test_zip_bomb_is_refused(client, login_as):
+    login_as("sales")
+    response = _upload(client, zip_bomb())
     assert response.status_code == 422 and "解压后大小异常" in response.get_data(as_text=True)
 
 

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, Regexp
@@ -15,7 +15,7 @@ ROLE_LABELS = {
 }
 
 
-class UserForm(FlaskForm):
+class UserForm(PortalForm):
     username = StringField(_l("User name"), validators=[
         InputRequired(), Length(min=3, max=64),
         Regexp(r"^[A-Za-z0-9._-]+$", message=_l("Use letters, digits, dot, dash or underscore."))])
@@ -33,12 +33,12 @@ class NewUserForm(UserForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(PortalForm):
     password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=128)],
                              render_kw={"autocomplete": "new-password"})
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     name_zh = StringField(_l("Company name (Chinese)"), validators=[InputRequired(), Length(max=200)])
     name_en = StringField(_l("Company name (English)"), validators=[Optional(), Length(max=200)])
     address_zh = StringField(_l("Address (Chinese)"), validators=[Optional(), Length(max=300)])
@@ -68,7 +68,7 @@ class SettingsForm(FlaskForm):
                                         validators=[Optional(), NumberRange(min=1, max=90)])
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET filter
 

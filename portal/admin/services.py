@@ -115,22 +115,21 @@ def update_settings(settings: CompanySettings, data: dict, logo=None, remove_log
     for name in ("visit_delay_days", "ticket_days_minor", "ticket_days_major", "ticket_days_critical"):
         if data.get(name) is not None:
             values[name] = int(data[name])
-    if logo is not None and logo.filename:
-        try:
-            content, extension = uploads.check_image(logo, LOGO_MAX_BYTES)
-        except uploads.UploadError as error:
-            raise AdminError({"logo": str(error)}) from None
-        values["logo_file"] = uploads.store(content, "company", extension)
-    elif remove_logo:
-        values["logo_file"] = None
-    if seal is not None and seal.filename:
-        try:
-            content, extension = uploads.check_image(seal, LOGO_MAX_BYTES)
-        except uploads.UploadError as error:
-            raise AdminError({"seal": str(error)}) from None
-        values["seal_file"] = uploads.store(content, "company", extension)
-    elif remove_seal:
-        values["seal_file"] = None
+    checked, errors = {}, {}
+    for name, upload in (("logo", logo), ("seal", seal)):  # both checked before either is stored
+        if upload is not None and upload.filename:
+            try:
+                checked[name] = uploads.check_image(upload, LOGO_MAX_BYTES)
+            except uploads.UploadError as error:
+                errors[name] = str(error)
+    if errors:
+        raise AdminError(errors)
+    for name, remove in (("logo", remove_logo), ("seal", remove_seal)):
+        if name in checked:
+            content, extension = checked[name]
+            values[f"{name}_file"] = uploads.store(content, "company", extension)
+        elif remove:
+            values[f"{name}_file"] = None
     changes = audit.apply_changes(settings, values)
     if changes:
         audit.record("update", settings, changes=changes)

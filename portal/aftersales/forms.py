@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -12,7 +12,7 @@ def _choices(labels, blank=None):
     return ([("", blank)] if blank is not None else []) + list(labels.items())
 
 
-class TicketForm(FlaskForm):
+class TicketForm(PortalForm):
     customer_code = StringField(_l("Customer code"), validators=[InputRequired(), Length(max=20)])
     order_number = StringField(_l("Order number"), validators=[Optional(), Length(max=30)])
     channel = SelectField(_l("Received by"), choices=_choices(CHANNEL_LABELS))
@@ -23,7 +23,7 @@ class TicketForm(FlaskForm):
     file = FileField(_l("Photo or document (PNG, JPEG, PDF)"))
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """Every field a step may ask for; each step's form shows its own (rendered with the step's prefix)."""
 
     severity = SelectField(_l("Severity"), choices=_choices(SEVERITY_LABELS, "—"), validators=[Optional()])
@@ -44,17 +44,17 @@ class ActionForm(FlaskForm):
     version = HiddenField()
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     note = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=5000)])
     customer_visible = BooleanField(_l("Show to the customer"))
 
 
-class FileForm(FlaskForm):
+class FileForm(PortalForm):
     file = FileField(_l("File (PNG, JPEG, PDF)"))
     file_visible = BooleanField(_l("Show to the customer"))  # not "customer_visible": the note form has that id
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -69,7 +69,7 @@ class FilterForm(FlaskForm):
     overdue = BooleanField(_l("Overdue only"))
 
 
-class ServiceRecordForm(FlaskForm):
+class ServiceRecordForm(PortalForm):
     served_on = DateField(_l("Served on"), validators=[InputRequired()])
     fault = TextAreaField(_l("Fault"), validators=[InputRequired(), Length(max=10000)])
     handling = TextAreaField(_l("How it was handled"), validators=[InputRequired(), Length(max=10000)])

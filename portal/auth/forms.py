@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     username = StringField(_l("User name"), validators=[InputRequired(), Length(max=64)],
                            render_kw={"autocomplete": "username", "autofocus": True})
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)],
@@ -12,7 +12,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(PortalForm):
     current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=128)],
                             render_kw={"autocomplete": "current-password"})
     new = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=128)],
@@ -22,7 +22,7 @@ class PasswordForm(FlaskForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     locale = RadioField(_l("Language"), choices=[("zh", "中文"), ("en", "English")],
                         validators=[InputRequired()])
     next = HiddenField()

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
@@ -21,7 +21,7 @@ def _choices(labels, blank=None):
     return [("", blank)] + choices if blank is not None else choices
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(PortalForm):
     name = StringField(_l("Company name"), validators=[InputRequired(), Length(max=200)])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=200)])
     credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=30)])
@@ -49,7 +49,7 @@ class CustomerForm(FlaskForm):
     version = HiddenField()
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 
@@ -62,7 +62,7 @@ class FilterForm(FlaskForm):
     sort = HiddenField()
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PortalForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=60)])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=60)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
@@ -72,7 +72,7 @@ class ContactForm(FlaskForm):
     is_primary = BooleanField(_l("Primary contact"))
 
 
-class LogForm(FlaskForm):
+class LogForm(PortalForm):
     kind = SelectField(_l("Contact by"), choices=_choices(LOG_KIND_LABELS))
     contact_id = SelectField(_l("With"), coerce=str, validators=[Optional()])
     summary = TextAreaField(_l("What was discussed"), validators=[InputRequired(), Length(max=5000)])
@@ -80,7 +80,7 @@ class LogForm(FlaskForm):
     next_date = DateField(_l("Next step by"), validators=[Optional()])
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(PortalForm):
     owner_id = SelectField(_l("Salesperson"), coerce=str, validators=[InputRequired()])
 
 

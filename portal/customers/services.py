@@ -99,7 +99,7 @@ def clean(data: dict) -> dict:
             amount = Decimal(str(limit)).quantize(Decimal("0.01"))
         except (InvalidOperation, ValueError):
             amount = None
-        if amount is None or amount < 0 or amount >= Decimal("1e12"):
+        if amount is None or not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
             errors["credit_limit"] = _("Enter an amount of zero or more.")
         values["credit_limit"] = amount
     if errors:
@@ -183,7 +183,7 @@ def _changed_since(customer: Customer, version: int) -> list[str]:
     entries = db.session.scalars(
         select(AuditLog).where(AuditLog.entity_type == "Customer", AuditLog.entity_id == customer.id,
                                AuditLog.action.in_(("update", "reassign")))
-        .order_by(AuditLog.id.desc()).limit(max(customer.version - version, 1))).all()
+        .order_by(AuditLog.id.desc()).limit(max(min(customer.version - version, customer.version), 1))).all()
     fields = []
     for entry in entries:
         for field in (entry.changes or {}):

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import BooleanField, DateField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -8,12 +8,12 @@ from .services import KIND_LABELS, ORDER_KINDS, SHIPMENT_KINDS
 PRINT_KINDS = SHIPMENT_KINDS + ORDER_KINDS
 
 
-class IssueForm(FlaskForm):
+class IssueForm(PortalForm):
     reason = TextAreaField(_l("Reason for the new version"), validators=[Optional(), Length(max=500)])
     copies = BooleanField(_l("Three copies (white, red, yellow)"), default=True)
 
 
-class StatementForm(FlaskForm):
+class StatementForm(PortalForm):
     """The period of a statement, read from the query string (preview) or the issue form."""
 
     start = DateField(_l("From"), validators=[Optional()])
@@ -25,7 +25,7 @@ class StatementQueryForm(StatementForm):
         csrf = False
 
 
-class PrintFilterForm(FlaskForm):
+class PrintFilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -34,6 +34,6 @@ class PrintFilterForm(FlaskForm):
     date_to = DateField(_l("To"), validators=[Optional()])
 
 
-class PrintForm(FlaskForm):
+class PrintForm(PortalForm):
     kind = SelectField(_l("Document"), choices=[(k, KIND_LABELS[k]) for k in PRINT_KINDS])
     issue = BooleanField(_l("Issue the documents not issued yet (otherwise they print as drafts)"))

@@ -1,6 +1,6 @@
 """Forms of the customer portal."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
@@ -12,18 +12,18 @@ EVALUATION_CHOICES = [(Evaluation.APPROVED.value, _l("Approved: the sample is ri
                       (Evaluation.REJECTED.value, _l("Rejected"))]
 
 
-class EvaluationForm(FlaskForm):
+class EvaluationForm(PortalForm):
     evaluation = RadioField(_l("Your evaluation"), choices=EVALUATION_CHOICES, validators=[InputRequired()])
     evaluation_comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=5000)])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     display_name = StringField(_l("Buyer's name"), validators=[InputRequired(), Length(max=100)])
     username = StringField(_l("User name for signing in"), validators=[InputRequired(), Length(max=64)])
     email = StringField(_l("E-mail (optional)"), validators=[Optional(), Email(), Length(max=254)])
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(PortalForm):
     password = PasswordField(_l("New password"), validators=[InputRequired(), Length(max=128)])
     confirm = PasswordField(_l("The same password again"), validators=[InputRequired(), Length(max=128)])
 
@@ -31,7 +31,7 @@ class AcceptForm(FlaskForm):
 ACCEPT = "image/png,image/jpeg,application/pdf"
 
 
-class TicketForm(FlaskForm):
+class TicketForm(PortalForm):
     """Report a problem; the order's choices are the buyer's own orders (set by the view), the items of the
     chosen order are read from the request (item=<id>, qty_<id>) and checked by aftersales.create_ticket."""
 
@@ -43,17 +43,17 @@ class TicketForm(FlaskForm):
     photos = MultipleFileField(_l("Photos or PDF files"), render_kw={"accept": ACCEPT})
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     note = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
     version = HiddenField()
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(PortalForm):
     reason = TextAreaField(_l("What is still wrong?"), validators=[InputRequired(), Length(max=2000)])
     version = HiddenField()
 
 
-class FilesForm(FlaskForm):
+class FilesForm(PortalForm):
     photos = MultipleFileField(_l("Add photos or PDF files"), render_kw={"accept": ACCEPT})
 
 
@@ -61,7 +61,7 @@ YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 RATINGS = [(n, str(n)) for n in range(1, 6)]
 
 
-class SurveyForm(FlaskForm):
+class SurveyForm(PortalForm):
     """The four questions of a follow-up visit (回访) and the overall score, answered by the buyer."""
 
     answered_by = StringField(_l("Your name"), validators=[Optional(), Length(max=100)])  # default: the buyer

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField)
@@ -12,7 +12,7 @@ METHODS = [("", "—"), ("T/T", "T/T"), ("L/C", "L/C"), ("cash", _l("Cash")), ("
            ("cheque", _l("Cheque")), ("other", _l("Other"))]
 
 
-class HeaderForm(FlaskForm):
+class HeaderForm(PortalForm):
     customer_code = StringField(_l("Customer code"), validators=[Optional(), Length(max=20)])
     customer_po = StringField(_l("Customer's order number (PO)"), validators=[Optional(), Length(max=60)])
     currency = SelectField(_l("Currency"), choices=[("CNY", "CNY"), ("USD", "USD"), ("EUR", "EUR")])
@@ -32,7 +32,7 @@ class HeaderForm(FlaskForm):
     version = HiddenField()
 
 
-class ItemForm(FlaskForm):
+class ItemForm(PortalForm):
     product_id = SelectField(_l("Product"), coerce=str, validators=[Optional()])
     description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
     specification = StringField(_l("Specification"), validators=[Optional(), Length(max=300)])
@@ -41,20 +41,20 @@ class ItemForm(FlaskForm):
     unit_price = DecimalField(_l("Unit price"), places=4, validators=[Optional(), NumberRange(min=0)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     contract_date = DateField(_l("Contract date"), validators=[Optional()])
     exchange_rate = StringField(_l("Exchange rate"), validators=[Optional(), Length(max=20)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
-class ProgressForm(FlaskForm):
+class ProgressForm(PortalForm):
     progress = IntegerField(_l("Progress (%)"), validators=[InputRequired(), NumberRange(min=0, max=100)])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
     customer_visible = BooleanField(_l("Show to the customer"), default=True)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(PortalForm):
     kind = SelectField(_l("Kind"), choices=list(PAYMENT_KIND_LABELS.items()))
     amount = DecimalField(_l("Amount"), places=2, validators=[InputRequired()])
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
@@ -63,14 +63,14 @@ class PaymentForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class PlanForm(FlaskForm):
+class PlanForm(PortalForm):
     packaging = TextAreaField(_l("Packaging requirements"), validators=[Optional(), Length(max=5000)])
     marking = TextAreaField(_l("Marking requirements (shipping marks)"), validators=[Optional(), Length(max=5000)])
     required_date = DateField(_l("Required by"), validators=[Optional()])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
 
-class InspectionForm(FlaskForm):
+class InspectionForm(PortalForm):
     inspected_on = DateField(_l("Inspection date"), validators=[InputRequired()])
     inspector = StringField(_l("Inspector"), validators=[InputRequired(), Length(max=60)])
     result = RadioField(_l("Result"), choices=[("pass", _l("Pass")), ("fail", _l("Fail"))], validators=[InputRequired()])
@@ -79,7 +79,7 @@ class InspectionForm(FlaskForm):
     photo = FileField(_l("Photo or report (PNG, JPEG, PDF)"))
 
 
-class ShipmentForm(FlaskForm):
+class ShipmentForm(PortalForm):
     ship_date = DateField(_l("Ship date"), validators=[InputRequired()])
     carrier = StringField(_l("Carrier or forwarder"), validators=[Optional(), Length(max=100)])
     booking_no = StringField(_l("Booking number"), validators=[Optional(), Length(max=60)])
@@ -95,20 +95,20 @@ class ShipmentForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
 
 
-class DeliveredForm(FlaskForm):
+class DeliveredForm(PortalForm):
     delivered_on = DateField(_l("Delivered on"), validators=[InputRequired()])
 
 
-class ChangeForm(FlaskForm):
+class ChangeForm(PortalForm):
     what = TextAreaField(_l("What should change"), validators=[InputRequired(), Length(max=5000)])
     why = TextAreaField(_l("Why"), validators=[InputRequired(), Length(max=5000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class DunningForm(FlaskForm):
+class DunningForm(PortalForm):
     noted_on = DateField(_l("Date"), validators=[InputRequired()])
     contact = StringField(_l("Contact"), validators=[Optional(), Length(max=100)])
     note = TextAreaField(_l("What was said"), validators=[InputRequired(), Length(max=2000)])
@@ -116,12 +116,12 @@ class DunningForm(FlaskForm):
     promised_amount = DecimalField(_l("Promised amount"), places=2, validators=[Optional(), NumberRange(min=0)])
 
 
-class FileForm(FlaskForm):
+class FileForm(PortalForm):
     file = FileField(_l("File (PNG, JPEG, PDF)"))
     customer_visible = BooleanField(_l("Show to the customer"))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False
 
@@ -133,5 +133,5 @@ class FilterForm(FlaskForm):
     sort = HiddenField()
 
 
-class TargetsForm(FlaskForm):
+class TargetsForm(PortalForm):
     """The CSRF token of the targets grid (its amounts are read as t_<user>_<month> by the view)."""

@@ -211,7 +211,7 @@ def changed_since(record, version: int) -> list[str]:
     entries = db.session.scalars(
         select(AuditLog).where(AuditLog.entity_type == type(record).__name__, AuditLog.entity_id == record.id,
                                AuditLog.changes.is_not(None))
-        .order_by(AuditLog.id.desc()).limit(max(record.version - version, 1) * 3)).all()
+        .order_by(AuditLog.id.desc()).limit(max(min(record.version - version, record.version), 1) * 3)).all()
     fields: list[str] = []
     for entry in entries:
         for name in entry.changes or {}:

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -8,7 +8,7 @@ from ..models import CURRENCIES
 ACTIVE_LABELS = {"1": _l("Active products"), "0": _l("Inactive products")}
 
 
-class ProductForm(FlaskForm):
+class ProductForm(PortalForm):
     code = StringField(_l("Product code"), validators=[InputRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=200)])
@@ -19,7 +19,7 @@ class ProductForm(FlaskForm):
     active = BooleanField(_l("Active (offered in quotations)"), default=True)
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 

@@ -1,12 +1,12 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..models import CURRENCIES, INCOTERMS
 
 
-class HeaderForm(FlaskForm):
+class HeaderForm(PortalForm):
     """The quotation's header; currency, Incoterm and dates are checked again by the service."""
 
     currency = SelectField(_l("Currency"), choices=[(c, c) for c in CURRENCIES], default="CNY")
@@ -23,7 +23,7 @@ class NewQuoteForm(HeaderForm):
     customer_code = StringField(_l("Customer"), validators=[Length(max=60)])
 
 
-class ItemForm(FlaskForm):
+class ItemForm(PortalForm):
     """A line: a product from the catalogue or free text; numbers are checked by the service (exact Decimal)."""
 
     product_id = SelectField(_l("Product"), coerce=str, validators=[Optional()], validate_choice=False)
@@ -35,18 +35,18 @@ class ItemForm(FlaskForm):
     version = HiddenField()
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
     version = HiddenField()
 
 
-class VersionForm(FlaskForm):
+class VersionForm(PortalForm):
     """A button-only POST (remove a line): CSRF and the version the page was read at."""
 
     version = HiddenField()
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 

@@ -138,7 +138,7 @@ def changed_since(quote: Quote, version: int) -> list[str]:
     Each recorded change of the quotation or its lines is one version, so the newest
     (current - version) rows are the ones made since the form was read.
     """
-    count = max(quote.version - version, 1)
+    count = max(min(quote.version - version, quote.version), 1)  # a crafted version cannot ask for more
     rows = db.session.scalars(
         audit.history(quote).where(or_(AuditLog.entity_type != "Quote", AuditLog.action != "create"))
         .limit(count)).all()

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, DecimalField, HiddenField, IntegerField, RadioField, SelectField,
                      StringField, TextAreaField)
@@ -24,7 +24,7 @@ def _choices(labels, blank=None):
     return [("", blank)] + choices if blank is not None else choices
 
 
-class SampleForm(FlaskForm):
+class SampleForm(PortalForm):
     customer_code = StringField(_l("Customer code"), validators=[InputRequired(), Length(max=200)])
     title = StringField(_l("Sample name"), validators=[InputRequired(), Length(max=200)])
     requirement = TextAreaField(_l("Customer's requirement"), validators=[InputRequired(), Length(max=10000)])
@@ -43,7 +43,7 @@ class SampleForm(FlaskForm):
     version = HiddenField()
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 
@@ -54,42 +54,42 @@ class FilterForm(FlaskForm):
     overdue = BooleanField(_l("Overdue only"))
 
 
-class BoardForm(FlaskForm):
+class BoardForm(PortalForm):
     class Meta:
         csrf = False
 
     owner = SelectField(_l("Salesperson"), choices=[], validators=[Optional()])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """An action without values (submit, approve, start, convert): only the CSRF token."""
 
 
-class RejectForm(FlaskForm):
+class RejectForm(PortalForm):
     rejection_reason = TextAreaField(_l("Reason for sending it back"), validators=[InputRequired(), Length(max=500)])
 
 
-class FinishForm(FlaskForm):
+class FinishForm(PortalForm):
     inspection_note = TextAreaField(_l("Inspection note"), validators=[InputRequired(), Length(max=5000)])
 
 
-class SendForm(FlaskForm):
+class SendForm(PortalForm):
     courier_company = StringField(_l("Courier company"), validators=[InputRequired(), Length(max=60)])
     tracking_no = StringField(_l("Tracking number"), validators=[InputRequired(), Length(max=60)])
     expected_arrival = DateField(_l("Expected arrival"), validators=[Optional()])
 
 
-class ReceiveForm(FlaskForm):
+class ReceiveForm(PortalForm):
     received_on = DateField(_l("Received on"), validators=[InputRequired()])
 
 
-class EvaluateForm(FlaskForm):
+class EvaluateForm(PortalForm):
     evaluation = RadioField(_l("The customer's evaluation"), choices=_choices(EVALUATION_LABELS),
                             validators=[InputRequired()])
     evaluation_comment = TextAreaField(_l("What the customer said"), validators=[Optional(), Length(max=5000)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(PortalForm):
     close_reason = TextAreaField(_l("Reason for closing"), validators=[InputRequired(), Length(max=500)])
 
 
@@ -97,10 +97,10 @@ ACTION_FORMS = {"reject": RejectForm, "finish": FinishForm, "send": SendForm, "r
                 "evaluate": EvaluateForm, "close": CloseForm}
 
 
-def action_form(name: str, **kwargs) -> FlaskForm:
+def action_form(name: str, **kwargs) -> PortalForm:
     return ACTION_FORMS.get(name, ActionForm)(**kwargs)
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(PortalForm):
     file = FileField(_l("Photo or PDF"))
     customer_visible = BooleanField(_l("Show to the customer in the portal"))

@@ -471,7 +471,7 @@ def changed_since(sample: SampleRequest, version: int) -> list[str]:
     entries = db.session.scalars(
         select(AuditLog).where(AuditLog.entity_type == "SampleRequest", AuditLog.entity_id == sample.id,
                                AuditLog.action.in_(("update", "transition")))
-        .order_by(AuditLog.id.desc()).limit(max(sample.version - version, 1))).all()
+        .order_by(AuditLog.id.desc()).limit(max(min(sample.version - version, sample.version), 1))).all()
     fields: list[str] = []
     for entry in entries:
         for field in (entry.changes or {}):

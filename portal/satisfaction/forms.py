@@ -1,7 +1,7 @@
 """Forms of the satisfaction pages. The per-problem "action taken" texts are fields named action-<visit id>,
 one per problem of the month; the service checks them (only the month's problems, length)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -10,7 +10,7 @@ from .services import MAX_REASON, MAX_TEXT
 ACTION_PREFIX = "action-"
 
 
-class VersionedForm(FlaskForm):
+class VersionedForm(PortalForm):
     """The revision and version the page was rendered from (both empty before the first save)."""
 
     revision = HiddenField()
@@ -29,7 +29,7 @@ class CorrectForm(VersionedForm):
     reason = StringField(_l("Reason for the correction"), validators=[InputRequired(), Length(max=MAX_REASON)])
 
 
-class DayForm(FlaskForm):
+class DayForm(PortalForm):
     class Meta:
         csrf = False
 

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import PortalForm
 from wtforms import BooleanField, DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
@@ -13,7 +13,7 @@ TAB_LABELS = {"due": _l("All due"), "today": _l("Due today"), "overdue": _l("Ove
               "upcoming": _l("Upcoming"), "done": _l("Done"), "cancelled": _l("Cancelled"), "all": _l("All")}
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 
@@ -28,7 +28,7 @@ class FilterForm(FlaskForm):
     problems = BooleanField(_l("Problems only"))
 
 
-class VisitForm(FlaskForm):
+class VisitForm(PortalForm):
     customer_code = StringField(_l("Customer code"), validators=[InputRequired(), Length(max=40)])
     order_number = StringField(_l("Order or contract number (optional)"), validators=[Optional(), Length(max=40)])
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
@@ -36,7 +36,7 @@ class VisitForm(FlaskForm):
     notes = TextAreaField(_l("Internal notes"), validators=[Optional(), Length(max=5000)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     channel = SelectField(_l("Channel"), choices=[(c, CHANNEL_LABELS[c]) for c in STAFF_CHANNELS], default="phone")
     answered_by = StringField(_l("Who answered"), validators=[InputRequired(), Length(max=100)])
     quality_ok = RadioField(_l("Is the product quality all right?"), choices=YES_NO, validators=[InputRequired()])
@@ -50,27 +50,27 @@ class AnswerForm(FlaskForm):
     version = HiddenField()
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(PortalForm):
     due_on = DateField(_l("New date"), validators=[InputRequired()])
     reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=500)])
     version = HiddenField()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(PortalForm):
     assigned_to_id = SelectField(_l("Assigned to"), choices=[], validators=[Optional()])  # set by the view
     version = HiddenField()
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PortalForm):
     cancel_reason = TextAreaField(_l("Reason for cancelling"), validators=[InputRequired(), Length(max=500)])
     version = HiddenField()
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     note = TextAreaField(_l("Internal note"), validators=[InputRequired(), Length(max=5000)])
 
 
-class TicketForm(FlaskForm):
+class TicketForm(PortalForm):
     category = SelectField(_l("Category"), choices=CATEGORY_CHOICES)
     subject = StringField(_l("Subject"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])

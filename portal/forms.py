@@ -1,0 +1,50 @@
+"""The base of every form: text without control characters and dates a business could mean, for every field.
+
+WTForms checks each field's own validators; what no text field and no date field should ever accept is checked
+here once, so a new form cannot forget it. A refused value re-renders the form (422) with the message beside it.
+"""
+import math
+import unicodedata
+from datetime import date
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField
+
+# Line breaks and tabs are text; every other control character (NUL, escape, form feed, ...) is not.
+ALLOWED_CONTROLS = "\t\n\r"
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in value)
+
+
+def _not_a_number(value) -> bool:
+    if isinstance(value, Decimal):
+        return not value.is_finite()
+    return isinstance(value, float) and not math.isfinite(value)
+
+
+class PortalForm(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        # "NaN", "sNaN" and "Infinity" parse as Decimal; NumberRange then fails on them (sNaN raises): no number.
+        not_numbers = [field for field in self if _not_a_number(field.data)]
+        for field in not_numbers:
+            field.data = None
+        valid = super().validate(extra_validators)
+        for field in not_numbers:
+            field.errors = [_l("Enter a number.")]
+            valid = False
+        for field in self:
+            message = None
+            if isinstance(field, StringField) and isinstance(field.data, str) and has_control_characters(field.data):
+                message = _l("Remove the control characters from this text.")
+            elif isinstance(field, DateField) and isinstance(field.data, date) \
+                    and not FIRST_DAY <= field.data <= LAST_DAY:
+                message = _l("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year)
+            if message is not None:
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
