@@ -118,7 +118,7 @@ def form_body(kind: str, token: str, tag: str) -> str:
     if kind == "log":
         fields = {"kind": "call", "contact_id": "", "summary": f"浸泡测试：电话跟进报价 {tag}",
                   "next_step": "寄样品", "next_date": ""}
-    else:  # a new customer, Chinese name, unique per client and step
+    else:  # a new customer, Chinese name, unique per run, client and step (a duplicate name is refused)
         fields = {"name": f"浸泡测试贸易有限公司{tag}", "country": "CN", "province": "浙江", "city": "宁波",
                   "grade": "C", "status": "prospect", "currency": "CNY", "owner_id": ""}
     return urllib.parse.urlencode({"csrf_token": token, **fields})
@@ -151,7 +151,7 @@ def soak_client(args) -> list[tuple[float, str, object, float]]:
             elif token is None:
                 status = "no csrf token yet"
             else:
-                status, _, _ = session.request("POST", path, body=form_body(form[0], token, f"{index}-{step}"),
+                status, _, _ = session.request("POST", path, body=form_body(form[0], token, f"{int(start_at) % 10**6}-{index}-{step}"),
                                                headers=FORM)
         except Exception as error:  # noqa: BLE001 - counted and reported as an error
             status = type(error).__name__
@@ -177,6 +177,7 @@ def run() -> int:
     clients = env_int("SOAK_CLIENTS", 4)
     workers = env_int("SOAK_WORKERS", 4)
     think = float(os.environ.get("SOAK_THINK", "0.5"))
+    tick = float(os.environ.get("SOAK_TICK", "2"))
     limit_mb = float(os.environ.get("SOAK_GROWTH_MB", "10"))
     reuse = os.environ.get("BENCH_REUSE", "0") == "1"
     given_url = os.environ.get("PORTAL_BENCH_DATABASE_URL")
@@ -211,32 +212,48 @@ def run() -> int:
                 for i, user in enumerate(users)]
         print(f"\nsoak: {clients} clients ({', '.join(users)}), think time {think:g} s, {seconds:g} s, "
               f"gunicorn {workers} workers, RSS every {sample:g} s", flush=True)
-        pending = pool.map_async(soak_client, jobs, chunksize=1)
-        samples: list[tuple[float, dict, str]] = []  # (seconds since start, {pid: MB}, load average)
         first_pids = worker_pids(server.pid)
-        next_at = start_at
-        while True:
-            delay = next_at - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            if time.time() >= next_at:
-                pids = worker_pids(server.pid)
-                samples.append((time.time() - start_at, {pid: rss_mb(pid) for pid in pids}, loadavg()))
-                at, rss, load = samples[-1]
-                print(f"  {at / 60:5.1f} min: RSS " + " ".join(f"{v or 0:.1f}" for v in rss.values())
-                      + f" MB, load average {load}", flush=True)
-                next_at += sample
-            if next_at > start_at + seconds + 1:  # the last sample is the one at the end of the run
-                break
+        pending = pool.map_async(soak_client, jobs, chunksize=1)
+        samples = sample_rss(server.pid, start_at, seconds, sample, tick)
         logs = [entry for part in pending.get(timeout=120) for entry in part]
         tracebacks = gunicorn_errors(log_path, log_offset)
         return report(samples, logs, first_pids, worker_pids(server.pid), tracebacks, start_at, backend, ids,
-                      clients, workers, seconds, sample, warmup, think, limit_mb)
+                      clients, workers, seconds, sample, warmup, think, limit_mb, tick)
     finally:
         pool.terminate()
         pool.join()
         for process in started:
             stop_gunicorn(process)
+
+
+def sample_rss(master: int, start_at: float, seconds: float, sample: float, tick: float) -> list:
+    """Every `tick` seconds read each worker's RSS; per `sample` window keep (floor, peak) per worker.
+
+    One PDF rendering lifts a worker by ~40 MB for a moment, and glibc gives that back only when the top of
+    the heap is free, so a single reading every 30 s is mostly noise. The floor of a window (its lowest
+    reading) is what the worker keeps between requests: a leak raises the floor, a rendering only the peak."""
+    samples: list[tuple[float, dict, str]] = []  # (seconds since start, {pid: (floor, peak)}, load average)
+    window: dict[int, list[float]] = {}
+    next_tick, next_sample = start_at, start_at
+    while True:
+        delay = next_tick - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        for pid in worker_pids(master):
+            value = rss_mb(pid)
+            if value is not None:
+                window.setdefault(pid, []).append(value)
+        next_tick += tick
+        if time.time() >= next_sample:
+            at = time.time() - start_at
+            samples.append((at, {pid: (min(v), max(v)) for pid, v in window.items()}, loadavg()))
+            print(f"  {at / 60:5.1f} min: RSS floor/peak " + " ".join(
+                f"{low:.0f}/{high:.0f}" for low, high in samples[-1][1].values())
+                + f" MB, load average {samples[-1][2]}", flush=True)
+            window = {}
+            next_sample += sample
+            if next_sample > start_at + seconds + 1:  # the last window ends with the run
+                return samples
 
 
 def gunicorn_errors(path: Path, offset: int) -> list[str]:
@@ -260,11 +277,12 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float:
 
 
 def report(samples, logs, first_pids, last_pids, tracebacks, start_at, backend, ids, clients, workers,
-           seconds, sample, warmup, think, limit_mb) -> int:
+           seconds, sample, warmup, think, limit_mb, tick) -> int:
     pids = first_pids
     print(f"\n{backend}, {ids['customers_total']} customers, {ids['orders_total']} orders, gunicorn {workers} sync "
           f"workers, {clients} clients with {think:g} s think time, {seconds / 60:g} min, "
           f"load average at the end {loadavg()}\n")
+    print(f"RSS in MB: floor / peak of the readings every {tick:g} s in the {sample:g} s before the time shown\n")
     print("| time | " + " | ".join(f"worker {i + 1} MB" for i in range(len(pids)))
           + " | requests in interval | failed | load average |")
     print("|---:|" + "---:|" * len(pids) + "---:|---:|---|")
@@ -278,7 +296,7 @@ def report(samples, logs, first_pids, last_pids, tracebacks, start_at, backend, 
     lines = []
     verdicts = []
     for n, pid in enumerate(pids, 1):
-        series = [(at, rss[pid]) for at, rss, _ in samples if rss.get(pid) is not None]
+        series = [(at, rss[pid][0]) for at, rss, _ in samples if rss.get(pid) is not None]
         first = [v for at, v in series if 0 < at <= 60]
         last = [v for at, v in series if at >= seconds - 60]
         after = [(at, v) for at, v in series if at >= warmup]
@@ -288,7 +306,7 @@ def report(samples, logs, first_pids, last_pids, tracebacks, start_at, backend, 
         verdicts.append(flat)
         lines.append(f"| worker {n} (pid {pid}) | {avg(first)} | {avg(last)} | {slope:+.2f} | {growth:+.1f} | "
                      + ("flat" if flat else "**grows**") + " |")
-    print(f"\n| worker | first minute MB | last minute MB | slope after {warmup:g} s, MB/min | fitted growth "
+    print(f"\n| worker | first minute MB (floor) | last minute MB (floor) | slope after {warmup:g} s, MB/min | fitted growth "
           f"after warm-up, MB | verdict (< {limit_mb:g} MB) |")
     print("|---|---:|---:|---:|---:|---|")
     print("\n".join(lines))
@@ -330,8 +348,8 @@ def avg(values: list[float]) -> str:
     return f"{sum(values) / len(values):.1f}" if values else "-"
 
 
-def fmt(value: float | None) -> str:
-    return "gone" if value is None else f"{value:.1f}"
+def fmt(value: tuple[float, float] | None) -> str:
+    return "gone" if value is None else f"{value[0]:.1f} / {value[1]:.0f}"
 
 
 def main() -> None:
