@@ -5,8 +5,9 @@ PORTAL_TEST_DATABASE_URL a PostgreSQL database next to the test database (`<name
 `<name>_bk_restore`) -- seeded with the demo data. Three threads keep writing through HTTP (new customers,
 contact-log entries, new orders with a line) while the real `flask --app wsgi backup PATH` runs. The
 backup is then restored exactly as docs/deployment.md "Backups" says, upgraded, served by gunicorn again,
-and checked: pages answer, the data is whole (integrity, numbers, lines, audit rows, issued files) and
-the number counters are ahead of every issued number, so new records after the restore do not collide.
+and checked: pages answer (one worker is enough there), the data is whole (integrity, numbers, lines,
+audit rows, issued files) and the number counters are ahead of every issued number, so new records after
+the restore do not collide.
 """
 from __future__ import annotations
 
@@ -182,7 +183,8 @@ def restore(site: dict) -> None:
             shutil.copytree(backup / folder, restored / folder)
     env = app_env(restored, site["restored_url"])
     flask(env, "db", "upgrade")
-    flask(env, "analyze")
+    if site["backend"] == "postgresql":
+        flask(env, "analyze")  # a dump carries no planner statistics
 
 
 def highest_numbers(conn) -> dict[tuple[str, int], int]:
@@ -307,7 +309,7 @@ def test_backup_taken_under_load_restores_to_a_working_portal(site):
     found = check_data(site, before_backup, manifest)
 
     port = free_port()
-    start_gunicorn(site["restored"], site["restored_url"], 2, port, site["started"])
+    start_gunicorn(site["restored"], site["restored_url"], 1, port, site["started"])
     sales, token = signed_in(port, "sales1")
     manager, _ = signed_in(port, "manager")
     buyer, _ = signed_in(port, "buyer1")

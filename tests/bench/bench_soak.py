@@ -13,9 +13,10 @@ benchmarks only). The database, gunicorn and the sign-ins are those of bench_loa
    salespeople (customer list, Chinese search, customer detail, order list with filters, order detail,
    a contract PDF, a contact-log entry, a new customer), the manager (receivables, the monthly
    satisfaction form, order lists, customers) and the buyer (/my/orders/, an order, an issued PDF);
-4. samples every worker's RSS every SOAK_SAMPLE seconds (default 30), and counts the requests and the
-   unexpected statuses of each interval;
-5. prints the table of RSS per worker over time, first-minute vs last-minute averages, the least-squares
+4. reads every worker's RSS every SOAK_TICK seconds (default 2) and keeps, per window of SOAK_SAMPLE
+   seconds (default 30), its floor and peak; counts the requests and the unexpected statuses of each window;
+5. prints the table of RSS per worker over time (floor and peak of each window), the average floor of the
+   first minute, of the minute after the warm-up and of the last minute, the least-squares
    slope after SOAK_WARMUP seconds (default 120) and a PASS/FAIL line: PASS when every worker's fitted
    growth after the warm-up stays under SOAK_GROWTH_MB (default 10 MB), no worker was replaced, no
    request failed (anything but 200, or 303 after a form) and gunicorn logged no traceback.
@@ -151,8 +152,8 @@ def soak_client(args) -> list[tuple[float, str, object, float]]:
             elif token is None:
                 status = "no csrf token yet"
             else:
-                status, _, _ = session.request("POST", path, body=form_body(form[0], token, f"{int(start_at) % 10**6}-{index}-{step}"),
-                                               headers=FORM)
+                tag = f"{int(start_at) % 10**6}-{index}-{step}"
+                status, _, _ = session.request("POST", path, body=form_body(form[0], token, tag), headers=FORM)
         except Exception as error:  # noqa: BLE001 - counted and reported as an error
             status = type(error).__name__
         log.append((started, f"{method} {template}", status, time.time() - started))
@@ -298,17 +299,18 @@ def report(samples, logs, first_pids, last_pids, tracebacks, start_at, backend, 
     for n, pid in enumerate(pids, 1):
         series = [(at, rss[pid][0]) for at, rss, _ in samples if rss.get(pid) is not None]
         first = [v for at, v in series if 0 < at <= 60]
+        settled = [v for at, v in series if warmup <= at <= warmup + 60]
         last = [v for at, v in series if at >= seconds - 60]
         after = [(at, v) for at, v in series if at >= warmup]
         slope = slope_per_minute(after)
         growth = slope * (after[-1][0] - after[0][0]) / 60 if len(after) >= 2 else float("nan")
         flat = len(after) >= 2 and growth < limit_mb
         verdicts.append(flat)
-        lines.append(f"| worker {n} (pid {pid}) | {avg(first)} | {avg(last)} | {slope:+.2f} | {growth:+.1f} | "
-                     + ("flat" if flat else "**grows**") + " |")
-    print(f"\n| worker | first minute MB (floor) | last minute MB (floor) | slope after {warmup:g} s, MB/min | fitted growth "
-          f"after warm-up, MB | verdict (< {limit_mb:g} MB) |")
-    print("|---|---:|---:|---:|---:|---|")
+        lines.append(f"| worker {n} (pid {pid}) | {avg(first)} | {avg(settled)} | {avg(last)} | {slope:+.2f} | "
+                     f"{growth:+.1f} | " + ("flat" if flat else "**grows**") + " |")
+    print(f"\n| worker | first minute MB | minute after warm-up MB | last minute MB | slope after {warmup:g} s, "
+          f"MB/min | fitted growth after warm-up, MB | verdict (< {limit_mb:g} MB) |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     print("\n".join(lines))
 
     statuses: dict = {}
