@@ -248,7 +248,9 @@ def check_data(site: dict, before_backup: set[str], manifest: dict) -> dict:
             # The counters are ahead of every number issued, so the next record gets a fresh one.
             counters = {(kind, year): value for kind, year, value in
                         conn.execute(text("SELECT kind, year, last_value FROM sequences"))}
-            for key, highest in highest_numbers(conn).items():
+            issued = highest_numbers(conn)
+            assert ("customer", 0) in issued and any(kind == "order" for kind, _ in issued)
+            for key, highest in issued.items():
                 assert counters.get(key, 0) >= highest, f"counter {key} at {counters.get(key)} < {highest}"
             # Issued documents: the stored file of every row came back with the same bytes.
             documents = conn.execute(text("SELECT id, file_name, sha256 FROM issued_documents")).all()
