@@ -73,5 +73,11 @@ bench-scale: install-test
 bench-faults: install-test
 	$(BIN)/python tests/bench/bench_faults.py
 
+## Soak: 10 minutes of moderate mixed load (reads, PDFs, writes) on 4 workers; RSS per worker every 30 s, PASS when
+## flat; SOAK_SECONDS, SOAK_CLIENTS (4), SOAK_THINK (0.5 s), SOAK_CUSTOMERS/SOAK_ORDERS, PORTAL_BENCH_DATABASE_URL (see the script)
+.PHONY: bench-soak
+bench-soak: install-test
+	$(BIN)/python tests/bench/bench_soak.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache
