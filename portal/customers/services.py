@@ -162,7 +162,7 @@ def create_customer(data: dict, user: User) -> Customer:
 def update_customer(customer: Customer, data: dict, user: User, version: int | None) -> dict:
     """Save changes, refusing them if someone else saved since `version` was read."""
     if version is not None and int(version) != customer.version:
-        raise ConflictError(_changed_since(customer, int(version)))
+        raise stale(customer, int(version))
     values = clean(data)
     errors = duplicates(values, user, exclude_id=customer.id)
     if errors:
@@ -172,6 +172,11 @@ def update_customer(customer: Customer, data: dict, user: User, version: int | N
     if changes:
         audit.record("update", customer, changes=changes)
     return changes
+
+
+def stale(customer: Customer, version: int) -> ConflictError:
+    """The refusal of a save made from the form read at `version`, naming what changed since."""
+    return ConflictError(_changed_since(customer, version))
 
 
 def _changed_since(customer: Customer, version: int) -> list[str]:
