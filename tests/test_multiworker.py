@@ -216,6 +216,8 @@ def test_failed_sign_ins_are_counted_once_for_all_workers(server):
     assert len(_pids(server, tag)) >= 2
     assert _sign_in(server, "mw_sales", PASSWORD, "10.8.0.3")[0] == 429
     assert _sign_in(server, "mw_sales", PASSWORD, "10.8.0.4")[0] == 303
+    print(f"\nfailed sign-ins over {len(_pids(server, tag))} workers: 429 after {ACCOUNT_LIMIT} per account and "
+          f"{ADDRESS_LIMIT} per address in total")
 
 
 def test_sign_in_works_while_redis_is_down(server, tmp_path):
@@ -246,6 +248,7 @@ def test_sign_in_works_while_redis_is_down(server, tmp_path):
         log = (tmp_path / "gunicorn.log").read_text()
         assert "falling back to in-memory storage" in log
         assert " 500 " not in log and "Traceback" not in log
+        print(f"\nRedis down, {workers} workers: sign-in 303, failed sign-ins 422, 429 at attempt {len(statuses)}")
     finally:
         for process in started:
             _stop(process)
@@ -283,6 +286,8 @@ def test_a_session_holds_on_every_worker_and_ends_on_every_worker(server):
     assert status == 303
     statuses, pids = _home_on_all(server, session)
     assert statuses == [302] * 40 and len(pids) >= 2, (statuses, pids)
+    print(f"\nsession: 40 x 200 signed in, then 40 x 302 after sign-out and after the admin's reset, "
+          f"each round on {len(pids)} workers")
 
 
 # ---------------------------------------------------------------- c. gap-free numbers
