@@ -327,6 +327,13 @@ def test_numbers_stay_gap_free_when_several_workers_issue_them_at_once(server):
             "grade": "C", "status": "prospect", "currency": "CNY", "owner_id": "", "version": ""},
             f"10.6.0.{n % len(sessions) + 1}")[0]
 
+    def create_twin(n: int):  # the same company entered by two salespeople at the same moment
+        session = _copy(sessions[n % len(sessions)])
+        return _post(session, f"/customers/new?t={tag}", {
+            "csrf_token": tokens[n % len(sessions)], "name": "同时录入的同一客户有限公司", "country": "CN",
+            "grade": "C", "status": "prospect", "currency": "CNY", "owner_id": "", "version": ""},
+            f"10.6.0.{n % len(sessions) + 1}")[0]
+
     def issue(order_id: int):
         session = _copy(sessions[order_id % len(sessions)])
         return _post(session, f"/documents/orders/{order_id}/contract/issue?t={tag}",
@@ -340,17 +347,20 @@ def test_numbers_stay_gap_free_when_several_workers_issue_them_at_once(server):
         # A double click: the first order's contract twice more. The row lock makes them wait for the first
         # issue, which they then see: a new version needs a reason (422), and no second number is taken.
         doubles = [pool.submit(issue, server.ids["contract_orders"][0]) for _ in range(2)]
+        twins = [pool.submit(create_twin, n) for n in range(4)]
         # Transactions that take numbers and roll back (a request failing after numbering gives its number back).
         with ThreadPoolExecutor(2) as failing:
             rolled_back = [failing.submit(_take_and_roll_back, server, [("customer", 0), ("contract", year)])
                            for _ in range(6)]
             statuses = [job.result() for job in jobs]
             double_statuses = [job.result() for job in doubles]
+            twin_statuses = [job.result() for job in twins]
             taken = [job.result() for job in rolled_back]
     took = time.perf_counter() - started
     first = new_customers  # the first order's own request; whichever of its three requests locked first won
     assert statuses[:first] + statuses[first + 1:] == [303] * (new_customers + CONTRACT_ORDERS - 1), statuses
     assert sorted([statuses[first]] + double_statuses) == [303, 422, 422]
+    assert sorted(twin_statuses) == [303, 422, 422, 422]  # one is created, three are told it exists
     assert all(len(t) == 2 for t in taken)
     assert len(_pids(server, tag)) >= 2
 
@@ -367,7 +377,7 @@ def test_numbers_stay_gap_free_when_several_workers_issue_them_at_once(server):
     finally:
         engine.dispose()
     assert codes == [f"C{n:05d}" for n in range(1, len(codes) + 1)]
-    assert len(codes) == 2 + new_customers  # two seeded customers
+    assert len(codes) == 2 + new_customers + 1  # two seeded customers, one of the twins
     assert contracts == issued == [f"HT{year}-{n:04d}" for n in range(1, CONTRACT_ORDERS + 1)]
     assert counters == {"customer": len(codes), "contract": CONTRACT_ORDERS}
     print(f"\n{new_customers} customers and {CONTRACT_ORDERS} contracts by {len(_pids(server, tag))} workers "

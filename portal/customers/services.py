@@ -148,11 +148,15 @@ def _owner_for(data: dict, user: User) -> int | None:
 def create_customer(data: dict, user: User) -> Customer:
     """A new customer with the next code; a salesperson's own customers are assigned to them."""
     values = clean(data)
+    # The number first: the counter row stays locked until the commit, so creations from several workers queue
+    # here and each duplicate check below sees the customers committed before it (PostgreSQL's READ COMMITTED;
+    # SQLite's BEGIN IMMEDIATE already serialises). A refusal rolls back and gives the number back.
+    code = numbering.next_number("customer")
     errors = duplicates(values, user)
     if errors:
         raise CustomerError(errors)
     values["owner_id"] = _owner_for(data, user)
-    customer = Customer(code=numbering.next_number("customer"), **values)
+    customer = Customer(code=code, **values)
     db.session.add(customer)
     db.session.flush()
     audit.record("create", customer, summary=f"{customer.code} {customer.name}")

@@ -65,6 +65,7 @@ def new():
         try:
             customer = services.create_customer(form.data, current_user)
         except services.CustomerError as error:
+            db.session.rollback()  # the customer number goes back at once
             apply_errors(form, error.errors)
         else:
             db.session.commit()
