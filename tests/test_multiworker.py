@@ -136,7 +136,7 @@ def server(tmp_path_factory):
             import redis
 
             client = redis.Redis.from_url(storage)
-            keys = list(client.scan_iter(f"{prefix}*"))
+            keys = list(client.scan_iter(f"*/{prefix}/*"))  # limits names them LIMITS:LIMITER/<prefix>/...
             if keys:
                 client.delete(*keys)
 
