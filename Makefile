@@ -17,8 +17,9 @@ serve: install
 	$(BIN)/flask analyze
 	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8000} --access-logfile - wsgi:app
 
-## two workers (each its own SQLite file or PostgreSQL database); PYTEST_ARGS="-n 0 -k ..." for one
-PYTEST_ARGS ?= -n 2
+## two workers (each its own SQLite file or PostgreSQL database); PYTEST_ARGS="-n 0 -k ..." for one.
+## loadgroup: tests marked xdist_group (tests/test_multiworker.py's gunicorn) stay on one worker
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -53,6 +53,7 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
+    _limiter_log_to_app_log()
     login_manager.init_app(app)
 
     from .auth import services as auth_services
@@ -60,6 +61,18 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(auth_services.load_user)
     login_manager.unauthorized_handler(auth_services.unauthorized)
     login_manager.session_protection = None  # sessions are server-side rows; see auth.services
+
+
+def _limiter_log_to_app_log() -> None:
+    """Flask-Limiter logs "storage unreachable - falling back to in-memory storage" to a logger with only a
+    NullHandler: show its warnings where the application's own go (stderr, gunicorn's error log)."""
+    import logging
+
+    from flask.logging import default_handler
+
+    log = logging.getLogger("flask-limiter")
+    if default_handler not in log.handlers:
+        log.addHandler(default_handler)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -55,7 +55,13 @@ def load(app, overrides: dict | None) -> None:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=os.environ.get("PORTAL_TIMEZONE", "Asia/Shanghai"),
         BABEL_TRANSLATION_DIRECTORIES="translations",
+        # memory:// counts in each process: with several gunicorn workers use redis://host:6379/0, shared by all.
         RATELIMIT_STORAGE_URI=os.environ.get("PORTAL_RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_KEY_PREFIX=os.environ.get("PORTAL_RATELIMIT_KEY_PREFIX", "portal"),
+        # Redis down: each worker counts in memory until Redis answers again (checked with a growing pause),
+        # and a Redis error in the middle of a request is logged, never a 500 on the sign-in page.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=False,
         RATELIMIT_ENABLED=True,
         LOGIN_LIMIT_PER_ACCOUNT=os.environ.get("PORTAL_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
@@ -76,5 +82,8 @@ def load(app, overrides: dict | None) -> None:
     )
     app.config.from_pyfile(str(instance / "config.py"), silent=True)
     app.config.update(overrides)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        # An unreachable Redis host must not hold a sign-in for the operating system's TCP timeout.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)

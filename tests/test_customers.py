@@ -112,7 +112,7 @@ def test_edit_keeps_history_and_refuses_a_stale_save(app, client, login_as, make
     # A second editor who opened the form at version 1 is refused, told what changed, and nothing is lost.
     stale = client.post(f"/customers/{customer.id}/edit", data={**form, "name": "第三个名称", "version": "1"})
     html = stale.get_data(as_text=True)
-    assert stale.status_code == 422 and "name" in html and "grade" in html and "其他人" in html
+    assert stale.status_code == 409 and "name" in html and "grade" in html and "其他人" in html
     with app.app_context():
         saved = db.session.get(Customer, customer.id)
         assert saved.name == "新名称有限公司" and saved.grade == "A" and saved.version == 2

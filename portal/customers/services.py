@@ -150,11 +150,15 @@ def _owner_for(data: dict, user: User) -> int | None:
 def create_customer(data: dict, user: User) -> Customer:
     """A new customer with the next code; a salesperson's own customers are assigned to them."""
     values = clean(data)
+    # The number first: the counter row stays locked until the commit, so creations from several workers queue
+    # here and each duplicate check below sees the customers committed before it (PostgreSQL's READ COMMITTED;
+    # SQLite's BEGIN IMMEDIATE already serialises). A refusal rolls back and gives the number back.
+    code = numbering.next_number("customer")
     errors = duplicates(values, user)
     if errors:
         raise CustomerError(errors)
     values["owner_id"] = _owner_for(data, user)
-    customer = Customer(code=numbering.next_number("customer"), **values)
+    customer = Customer(code=code, **values)
     db.session.add(customer)
     db.session.flush()
     audit.record("create", customer, summary=f"{customer.code} {customer.name}")
@@ -164,7 +168,7 @@ def create_customer(data: dict, user: User) -> Customer:
 def update_customer(customer: Customer, data: dict, user: User, version: int | None) -> dict:
     """Save changes, refusing them if someone else saved since `version` was read."""
     if version is not None and int(version) != customer.version:
-        raise ConflictError(_changed_since(customer, int(version)))
+        raise stale(customer, int(version))
     values = clean(data)
     errors = duplicates(values, user, exclude_id=customer.id)
     if errors:
@@ -174,6 +178,11 @@ def update_customer(customer: Customer, data: dict, user: User, version: int | N
     if changes:
         audit.record("update", customer, changes=changes)
     return changes
+
+
+def stale(customer: Customer, version: int) -> ConflictError:
+    """The refusal of a save made from the form read at `version`, naming what changed since."""
+    return ConflictError(_changed_since(customer, version))
 
 
 def _changed_since(customer: Customer, version: int) -> list[str]:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
 from ..auth.access import role_required, staff_required
@@ -64,6 +65,7 @@ def new():
         try:
             customer = services.create_customer(form.data, current_user)
         except services.CustomerError as error:
+            db.session.rollback()  # the customer number goes back at once
             apply_errors(form, error.errors)
         else:
             db.session.commit()
@@ -143,18 +145,25 @@ def edit(customer_id: int):
     if request.method == "GET":
         form.version.data = customer.version
         form.owner_id.data = str(customer.owner_id or "")
+    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             services.update_customer(customer, form.data, current_user, form.version.data or None)
+            db.session.commit()
+        except StaleDataError:
+            # Read at the same version as a save another worker committed while this one waited for the row.
+            db.session.rollback()
+            apply_errors(form, services.stale(customer, int(form.version.data)).errors)
+            status = 409
         except services.CustomerError as error:
             apply_errors(form, error.errors)
+            status = 409 if isinstance(error, services.ConflictError) else 422
         else:
-            db.session.commit()
             flash(_("Customer %(code)s saved.", code=customer.code), "success")
             return see_other(url_for("customers.detail", customer_id=customer.id))
     elif form.is_submitted():
         _add_rule_errors(form)
-    return render("customers/form.html", form=form, customer=customer, status=422 if form.is_submitted() else 200)
+    return render("customers/form.html", form=form, customer=customer, status=status)
 
 
 @bp.post("/<int:customer_id>/reassign")

@@ -163,13 +163,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(instance: Path, url: str, workers: int, port: int, started: list) -> subprocess.Popen:
+def start_gunicorn(instance: Path, url: str, workers: int, port: int, started: list, *,
+                   env: dict | None = None, args: tuple = ()) -> subprocess.Popen:
     """gunicorn in its own session, answering /healthz with every worker up; appended to `started`
-    at once, so that an interruption while it boots still stops it."""
+    at once, so that an interruption while it boots still stops it. `env` replaces app_env(), `args`
+    are further gunicorn options (tests/test_multiworker.py: an access log with the worker pid)."""
     log = open(instance / "gunicorn.log", "ab")
     command = [bin_path("gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--timeout", "60", "--graceful-timeout", "10", "wsgi:app"]
-    process = subprocess.Popen(command, cwd=ROOT, env=app_env(instance, url), stdout=log, stderr=log,
+               "--timeout", "60", "--graceful-timeout", "10", *args, "wsgi:app"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env or app_env(instance, url), stdout=log, stderr=log,
                                start_new_session=True)
     started.append(process)
     deadline = time.time() + 90
