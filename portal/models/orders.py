@@ -52,6 +52,8 @@ class Order(db.Model):
     __table_args__ = (
         Index("ix_orders_customer_state", "customer_id", "state"),
         Index("ix_orders_currency_contract", "currency", "contract_date"),  # the last exchange rate of a currency
+        Index("ix_orders_state_promised", "state", "promised_date"),  # the list by status, by promised date
+        Index("ix_orders_state_created", "state", "created_at"),  # the list by status, newest first
         Index("ix_orders_awaiting_shipment", "promised_date", sqlite_where=text(AWAITING_SHIPMENT_SQL),
               postgresql_where=text(AWAITING_SHIPMENT_SQL)),  # to ship this week, late deliveries
         Index("ix_orders_receivable", "customer_id", sqlite_where=text(receivable_sql()),

@@ -1,4 +1,4 @@
-"""customer search rows; indexes for the exchange-rate suggestion, orders awaiting shipment, receivables
+"""customer search rows; indexes for the exchange-rate suggestion, the order list by status, orders awaiting shipment, receivables
 
 Revision ID: 0008_search_and_indexes
 Revises: 0007_aftersales
@@ -25,6 +25,8 @@ def upgrade():
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_currency_contract', ['currency', 'contract_date'], unique=False)
+        batch_op.create_index('ix_orders_state_promised', ['state', 'promised_date'], unique=False)
+        batch_op.create_index('ix_orders_state_created', ['state', 'created_at'], unique=False)
     awaiting = sa.text("state IN ('contract_signed', 'deposit_received', 'plan_approved', 'in_production', 'inspected')")
     op.create_index('ix_orders_awaiting_shipment', 'orders', ['promised_date'], unique=False,
                     sqlite_where=awaiting, postgresql_where=awaiting)
@@ -45,5 +47,7 @@ def downgrade():
     op.drop_index('ix_orders_receivable', table_name='orders')
     op.drop_index('ix_orders_awaiting_shipment', table_name='orders')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_state_created')
+        batch_op.drop_index('ix_orders_state_promised')
         batch_op.drop_index('ix_orders_currency_contract')
     op.drop_table('customer_search')
