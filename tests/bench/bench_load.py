@@ -388,7 +388,8 @@ def fmt(value: float | None) -> str:
     return "gone" if value is None else f"{value:.1f}"
 
 
-def main() -> None:
+def main(run=run) -> None:
+    """Run a benchmark (`run` returns the exit status); SIGTERM and Ctrl-C stop it cleanly (gunicorn too)."""
     def interrupted(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, interrupted)

@@ -27,7 +27,6 @@ import os
 import platform
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench import bench_load  # noqa: E402
 from tests.bench.bench_load import (  # noqa: E402
     PASSWORD, env_int, find_ids, free_port, loadavg, prepare_database, rss_mb, start_gunicorn, stop_gunicorn,
     worker_pids)
@@ -354,17 +354,6 @@ def fmt(value: tuple[float, float] | None) -> str:
     return "gone" if value is None else f"{value[0]:.1f} / {value[1]:.0f}"
 
 
-def main() -> None:
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupted)
-    try:
-        sys.exit(run())
-    except KeyboardInterrupt:
-        print("\ninterrupted; gunicorn stopped", file=sys.stderr)
-        sys.exit(130)
-
-
 if __name__ == "__main__":
     multiprocessing.set_start_method("fork")
-    main()
+    bench_load.main(run)
