@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.bench import bench_load  # noqa: E402
 from tests.bench.bench_load import (  # noqa: E402
     app_env, bin_path, free_port, loadavg, start_gunicorn, stop_gunicorn, worker_pids)
 from tests.bench.loadgen import CSRF, Session  # noqa: E402
@@ -477,11 +478,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    def interrupted(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, interrupted)
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; gunicorn and the cluster stopped", file=sys.stderr)
-        sys.exit(130)
+    bench_load.main(main)  # SIGTERM and Ctrl-C end it cleanly; `main`'s finally stops gunicorn and the cluster
