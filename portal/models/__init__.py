@@ -4,6 +4,7 @@ from .aftersales import (Category, Channel, Department, FollowUpVisit, Resolutio
                          VisitChannel, VisitReason, VisitState)
 from .attachments import Attachment
 from .audit import AuditLog
+from .dataversions import DataVersion  # noqa: F401
 from .customers import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerStatus, Grade, LogKind,
                         Source)
 from .documents import DocumentKind, IssuedDocument, PrintJob  # noqa: F401
