@@ -41,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (tables known to Alembic and create_all)
+    from . import datacache, models  # noqa: F401  (tables known to Alembic and create_all; cache hooks)
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale
 

@@ -436,3 +436,59 @@ def test_one_of_many_parallel_saves_of_the_same_version_wins(server):
     assert name == f"并发编辑测试有限公司{winner:02d}"
     assert stored_version == int(version) + 1 and updates == 1
     print(f"\n{saves} parallel saves of version {version}: 1 saved (303), {saves - 1} x 409")
+
+
+# ---------------------------------------------------------------- e. cached aggregates stay exact
+
+
+def _open_of(server: Server, customer_id: int | None = None) -> str:
+    """The open amount of a customer's orders (or of all CNY orders) as the receivables page writes it."""
+    engine = _engine(server)
+    where = "customer_id = :id" if customer_id else "currency = 'CNY' AND state <> 'cancelled'"
+    try:
+        with engine.connect() as conn:
+            amount = conn.execute(text(f"SELECT sum(amount_total - amount_paid) FROM orders WHERE {where} "
+                                       "AND amount_total > amount_paid"), {"id": customer_id}).scalar()
+    finally:
+        engine.dispose()
+    return f"{amount:,.2f}"
+
+
+def test_receivables_cached_by_every_worker_follow_a_payment_made_on_one(server):
+    """Each worker keeps the receivables ageing (portal/datacache.py); a payment recorded through one worker is
+    on the page of every worker at the next request, with no stale copy served anywhere: the customer's row
+    and the total over all customers (which comes from the cached ageing)."""
+    manager = _signed_in(server, "mw_manager", "10.6.0.1")
+    sales = _signed_in(server, "mw_sales", "10.6.0.2")
+    order_id = server.ids["contract_orders"][-1]
+    with _engine(server).connect() as conn:
+        customer_id = conn.execute(text("SELECT customer_id FROM orders WHERE id = :id"), {"id": order_id}).scalar()
+    before, total_before = _open_of(server, customer_id), _open_of(server)
+    tag = uuid.uuid4().hex
+
+    def receivables(round_: str) -> list[tuple[str, str]]:
+        pages = []
+        for n in range(24):  # enough requests to reach every worker, each of which caches its own copy
+            status, body, _ = manager.request("GET", f"/receivables/?t={tag}-{round_}-{n}",
+                                              headers={"X-Forwarded-For": "10.6.0.1"})
+            assert status == 200
+            page = body.decode()
+            row = page.index(f'id="customer-{customer_id}"')
+            totals = page.index('id="receivable-totals"')
+            pages.append((page[row:page.index("</tr>", row)], page[totals:page.index("</section>", totals)]))
+        return pages
+
+    assert all(before in row and total_before in totals for row, totals in receivables("a"))
+    assert len(_pids(server, f"{tag}-a")) >= 2
+
+    token = _csrf(sales, f"/orders/{order_id}", "10.6.0.2")
+    status, _, _ = _post(sales, f"/orders/{order_id}/payments", {
+        "csrf_token": token, "kind": "deposit", "amount": "1000.00", "received_on": "2026-03-10", "method": "",
+        "reference": "MW-1", "note": ""}, "10.6.0.2")
+    assert status == 303
+    after, total_after = _open_of(server, customer_id), _open_of(server)
+    assert after != before and total_after != total_before
+    pages = receivables("b")
+    assert all(after in row and before not in row for row, _ in pages), pages[0]
+    assert all(total_after in totals and total_before not in totals for _, totals in pages), pages[0]
+    assert len(_pids(server, f"{tag}-b")) >= 2

@@ -11,13 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, case, cast, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
-from .. import audit, numbering
+from .. import audit, datacache, numbering
 from ..extensions import db
 from ..paging import CappedPage, capped_count, page_of
 from ..i18n import local_today
 from ..models import (INCOTERMS, ChangeRequest, Customer, DunningNote, Inspection, Order, OrderEvent, OrderItem,
                       OrderState, Payment, PaymentKind, Product, ProductionPlan, ProductionPlanLine, SalesTarget,
-                      Shipment, ShipmentLine, User)
+                      Role, Shipment, ShipmentLine, User)
 from ..models.base import utcnow
 from ..models.orders import AWAITING_SHIPMENT, AWAITING_SHIPMENT_SQL, RECEIVABLE_STATES, receivable_sql
 from ..workflow import Transition, TransitionError, Workflow
@@ -734,13 +734,17 @@ def _open_orders(user: User, owner_id: int | None):
     return stmt.where(Customer.owner_id == owner_id) if owner_id else stmt
 
 
-def receivables(user: User, as_of: date, owner_id: int | None = None, page: int = 1,
-                per_page: int | None = None) -> Receivables:
-    """Open amounts of signed orders the user may see, by customer and currency, with ageing, most overdue
-    first. The ageing of every open order is summed by customer in the database in whole fen, as `_split`
-    does it (deposit due on the contract date, balance on its due date, payments settle the oldest first);
-    one row per customer and currency comes back, and the ranking and totals are added up from those. Only
-    the orders of the customers on the page asked for are loaded and split in Python for their rows."""
+def scope_key(user: User) -> tuple:
+    """What customer_scope(user) depends on: the role, and for a salesperson who they are."""
+    return (user.role, user.id if user.role == Role.SALES.value else None)
+
+
+RECEIVABLE_TABLES = ("orders", "customers")  # what the ageing reads (payments and shipments update orders)
+
+
+def _ranked_receivables(user: User, as_of: date, owner_id: int | None) -> tuple[list, dict]:
+    """Every (customer, currency) with something open, most overdue first, as (-overdue fen, -open fen,
+    customer id, currency), and the totals per currency and bucket. Summed by the database in whole fen."""
     total, paid, percent_ = _cents(Order.amount_total), _cents(Order.amount_paid), _cents(Order.deposit_percent)
     deposit = (total * percent_ + 5000) // 10000  # fen, rounded half up like ROUND_HALF_UP
     deposit_open = case((deposit > paid, deposit - paid), else_=0)
@@ -769,6 +773,21 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
     totals = {currency: {name: (Decimal(fen) / 100).quantize(CENT) for name, fen in buckets.items()}
               for currency, buckets in totals.items()}
     ranked.sort()  # most overdue first, then the largest open amount
+    return ranked, totals
+
+
+def receivables(user: User, as_of: date, owner_id: int | None = None, page: int = 1,
+                per_page: int | None = None) -> Receivables:
+    """Open amounts of signed orders the user may see, by customer and currency, with ageing, most overdue
+    first. The ageing of every open order is summed by customer in the database in whole fen, as `_split`
+    does it (deposit due on the contract date, balance on its due date, payments settle the oldest first);
+    one row per customer and currency comes back, and the ranking and totals are added up from those (kept
+    per worker until an order or customer changes: portal/datacache.py). Only the orders of the customers on
+    the page asked for are loaded and split in Python for their rows."""
+    ranked, totals = datacache.cached(
+        "receivables", RECEIVABLE_TABLES, (scope_key(user), owner_id, as_of),
+        lambda: _ranked_receivables(user, as_of, owner_id))
+    totals = {currency: dict(buckets) for currency, buckets in totals.items()}  # the cached value stays as it is
     shown = ranked if per_page is None else ranked[(max(page, 1) - 1) * per_page:max(page, 1) * per_page]
     keys = [(customer_id, currency) for _, _, customer_id, currency in shown]
     groups = {key: CustomerReceivable(*key) for key in keys}
@@ -798,7 +817,15 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
 
 def collection_rate(user: User, start: date, end: date, owner_id: int | None = None) -> dict[str, dict]:
     """回款率 per currency for [start, end]: payments received ÷ amounts that fell due in the period
-    (deposits on the contract date, balances on their due date), summed in the database."""
+    (deposits on the contract date, balances on their due date), summed in the database; kept per worker
+    until an order, payment or customer changes (portal/datacache.py)."""
+    result = datacache.cached("collection_rate", ("orders", "payments", "customers"),
+                              (scope_key(user), owner_id, start, end),
+                              lambda: _collection_rate(user, start, end, owner_id))
+    return {currency: dict(row) for currency, row in result.items()}
+
+
+def _collection_rate(user: User, start: date, end: date, owner_id: int | None) -> dict[str, dict]:
     scope = visible_orders(user).where(Order.state.in_(SIGNED_STATES + (S.CLOSED.value,)))
     if owner_id:
         scope = scope.where(Customer.owner_id == owner_id)

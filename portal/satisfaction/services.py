@@ -17,7 +17,7 @@ from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, datacache
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..models import Customer, FollowUpVisit, SatisfactionMonth, SatisfactionState, Ticket, User
@@ -161,7 +161,17 @@ def summarize(rows: list[dict]) -> dict:
     return {**figures(rows), "by_salesperson": people}
 
 
+PERIOD_TABLES = ("follow_up_visits", "tickets", "customers", "users")  # what _rows reads
+
+
 def _period(start: date, end: date) -> dict:
+    """The visits of [start, end) with their figures; kept per worker until a visit, ticket, customer or user
+    changes (portal/datacache.py). The rows are shared: callers must not change them."""
+    return dict(datacache.cached("satisfaction_period", PERIOD_TABLES, (start, end, str(local_zone())),
+                                 lambda: _compute_period(start, end)))
+
+
+def _compute_period(start: date, end: date) -> dict:
     rows = _rows(start, end)
     return {"start": start, "end": end - timedelta(days=1), "rows": rows,
             "problem_rows": [r for r in rows if r["problem"]], **summarize(rows)}
@@ -192,7 +202,14 @@ def month_figures(year: int, month: int) -> dict:
 
 def trend(year: int, month: int, months: int = 12) -> list[dict]:
     """The `months` months ending with (year, month), oldest first: visits and rate of each, counted by the
-    database in one pass over the period (each visit's month found from the local-midnight bounds)."""
+    database in one pass over the period (each visit's month found from the local-midnight bounds); kept per
+    worker until a visit changes."""
+    points = datacache.cached("satisfaction_trend", ("follow_up_visits",), (year, month, months, str(local_zone())),
+                              lambda: _trend(year, month, months))
+    return [dict(point) for point in points]
+
+
+def _trend(year: int, month: int, months: int) -> list[dict]:
     spans = [(add_months(year, month, -back), month_bounds(*add_months(year, month, -back)))
              for back in range(months - 1, -1, -1)]
     which = case(*[(FollowUpVisit.done_at < local_midnight(end), i) for i, (_, (_, end)) in enumerate(spans)])
@@ -376,7 +393,9 @@ def month_report(year: int, month: int, revision: int | None = None, today: date
     forms = revisions(year, month)
     form = forms[0] if forms and revision is None else next((f for f in forms if f.revision == revision), None)
     if form is not None and form.state == SUBMITTED and form.snapshot:
-        figures = _thaw(form.snapshot)
+        # a submitted snapshot never changes (a correction is a new revision): thawed once per worker
+        figures = dict(datacache.cached("satisfaction_snapshot", (), (form.id, form.version),
+                                        lambda: _thaw(form.snapshot)))
         points = figures.pop("trend", [])
     else:
         figures = month_figures(year, month)

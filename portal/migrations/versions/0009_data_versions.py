@@ -5,6 +5,8 @@ Revises: 0008_search_and_indexes
 Create Date: 2026-11-27
 
 """
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -22,6 +24,11 @@ def upgrade():
     sa.Column('token', sa.BigInteger(), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_data_versions'))
     )
+    # the tables tracked when this was written (portal/datacache.py TRACKED): tokens from the start, so an
+    # upgraded site caches at once (a table without a row is computed uncached until its first write)
+    versions = sa.table('data_versions', sa.column('name', sa.String), sa.column('token', sa.BigInteger))
+    op.bulk_insert(versions, [{'name': name, 'token': secrets.randbits(62)} for name in (
+        'customers', 'follow_up_visits', 'orders', 'payments', 'shipments', 'tickets', 'users')])
 
 
 def downgrade():
