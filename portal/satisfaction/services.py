@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from .. import audit, datacache
 from ..extensions import db
@@ -233,9 +234,10 @@ def chart_svg(points: list[dict]) -> Markup:
 # The monthly form
 
 def revisions(year: int, month: int) -> list[SatisfactionMonth]:
-    """Every revision of the month's form, newest first."""
+    """Every revision of the month's form, newest first (the snapshots, up to ~1 MB each, load when read)."""
     return db.session.scalars(select(SatisfactionMonth).where(
         SatisfactionMonth.year == year, SatisfactionMonth.month == month)
+        .options(defer(SatisfactionMonth.snapshot))
         .order_by(SatisfactionMonth.revision.desc())).all()
 
 
@@ -392,10 +394,14 @@ def month_report(year: int, month: int, revision: int | None = None, today: date
     today = today or local_today()
     forms = revisions(year, month)
     form = forms[0] if forms and revision is None else next((f for f in forms if f.revision == revision), None)
-    if form is not None and form.state == SUBMITTED and form.snapshot:
-        # a submitted snapshot never changes (a correction is a new revision): thawed once per worker
-        figures = dict(datacache.cached("satisfaction_snapshot", (), (form.id, form.version),
-                                        lambda: _thaw(form.snapshot)))
+    frozen = None
+    if form is not None and form.state == SUBMITTED:
+        # a submitted snapshot never changes (a correction is a new revision): read and thawed once per worker;
+        # the submission time keeps a restored or rebuilt database from meeting an older copy
+        frozen = datacache.cached("satisfaction_snapshot", (), (form.id, form.version, form.submitted_at),
+                                  lambda: _thaw(form.snapshot) if form.snapshot else None)
+    if frozen is not None:
+        figures = dict(frozen)
         points = figures.pop("trend", [])
     else:
         figures = month_figures(year, month)
