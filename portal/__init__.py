@@ -52,6 +52,8 @@ def _init_extensions(app: Flask) -> None:
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    from .i18n import install as install_i18n
+    install_i18n(app, babel)
     limiter.init_app(app)
     _limiter_log_to_app_log()
     login_manager.init_app(app)

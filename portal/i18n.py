@@ -1,5 +1,7 @@
 """Language and time zone selection."""
 from flask import has_request_context, session
+from flask.globals import _cv_app
+from flask_babel import Domain
 from flask_login import current_user
 
 from .models import LOCALES
@@ -31,3 +33,40 @@ def local_today():
     from datetime import datetime
 
     return datetime.now(local_zone()).date()
+
+
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, but the catalog is found once per request and locale.
+
+    Flask-Babel looks the catalog up again on every gettext call (three context-local lookups and a locale
+    identifier built for its cache key), about a hundred times a page. The catalog found is kept beside
+    Flask-Babel's own per-request state, with the locale it belongs to: `force_locale` and `refresh` put
+    another locale object there, so the next call looks up the catalog again.
+    """
+
+    def get_translations(self):
+        app_ctx = _cv_app.get(None)
+        state = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
+        if state is not None:
+            cached = getattr(state, "portal_translations", None)
+            if cached is not None and cached[0] is getattr(state, "babel_locale", None):
+                return cached[1]
+        translations = super().get_translations()
+        state = getattr(app_ctx.g, "_flask_babel", None) if app_ctx is not None else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is not None:
+            state.portal_translations = (locale, translations)
+        return translations
+
+
+def install(app, babel) -> None:
+    """Use RequestDomain for Python's gettext and lazy strings and for the templates' `_`/`gettext`."""
+    domain = RequestDomain(domain=app.extensions["babel"].default_domain)
+    babel.domain_instance = domain
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: domain.get_translations().ugettext(s),
+        ngettext=lambda s, p, n: domain.get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
+    )
