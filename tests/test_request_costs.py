@@ -26,3 +26,19 @@ def test_force_locale_inside_a_request_switches_the_catalog_and_back(app):
             assert app.jinja_env.from_string("{{ _('Orders') }}").render() == "Orders"
         assert gettext("Orders") == "订单"
         assert app.jinja_env.from_string("{{ _('Orders') }}").render() == "订单"
+
+
+def test_navigation_follows_role_page_and_language_of_each_request(app, make_user):
+    admin, sales = make_user("admin", locale="en"), make_user("sales", locale="zh")
+    admin_client, sales_client = app.test_client(), app.test_client()
+    login(admin_client, admin)
+    login(sales_client, sales)
+    for _round in range(2):
+        admin_orders = admin_client.get("/orders/").get_data(as_text=True)
+        sales_orders = sales_client.get("/orders/").get_data(as_text=True)
+        sales_customers = sales_client.get("/customers/").get_data(as_text=True)
+        assert '<a href="/admin/users" >Users</a>' in admin_orders
+        assert '<a href="/orders/" aria-current="page">Orders</a>' in admin_orders
+        assert "/admin/users" not in sales_orders and '<a href="/orders/" aria-current="page">订单</a>' in sales_orders
+        assert '<a href="/customers/" aria-current="page">客户</a>' in sales_customers
+        assert '<a href="/orders/" >订单</a>' in sales_customers
