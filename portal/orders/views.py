@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, load_only, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import attachments, audit, uploads
@@ -16,7 +16,7 @@ from ..customers.access import get_customer_or_404, visible_customers
 from ..customers.services import salespeople
 from ..extensions import db
 from ..i18n import local_today
-from ..models import ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Product, Role, Shipment
+from ..models import ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Product, Role, Shipment, User
 from ..web import apply_errors, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
@@ -29,6 +29,17 @@ PER_PAGE = 25
 RECEIVABLE_GROUPS = 50  # customers per receivables page
 sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
 managers = role_required(Role.ADMIN, Role.MANAGER)
+
+
+# What orders/_list.html shows, in the list's one statement: the columns it shows (an order has ~30), the
+# customer from the join the scoped query already has, the salesperson by a join on the primary key. Two
+# selectin loads of customers and users cost more than the page of orders itself (5 ms against 3).
+LIST_COLUMNS = (
+    load_only(Order.number, Order.contract_no, Order.customer_id, Order.customer_po, Order.state, Order.progress,
+              Order.currency, Order.amount_total, Order.amount_paid, Order.promised_date),
+    contains_eager(Order.customer).load_only(Customer.name, Customer.owner_id)
+    .joinedload(Customer.owner).load_only(User.display_name),
+)
 
 
 @bp.app_template_global()
@@ -143,7 +154,7 @@ def index():
     form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in salespeople()]
     filters = form.data if form.validate() else {}
     page = services.list_page(current_user, filters, request.args.get("page", 1, type=int), PER_PAGE,
-                              options=[selectinload(Order.customer).selectinload(Customer.owner)])
+                              options=LIST_COLUMNS)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("orders/index.html", "orders/_list.html", form=form, page=page, args=args,
                   sort=filters.get("sort") or "-created", today=local_today())
