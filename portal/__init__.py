@@ -108,9 +108,9 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, get_locale
+    from flask_babel import get_locale
 
-    from .i18n import HTML_LANG
+    from .i18n import HTML_LANG, date_filter, datetime_filter
     from .models import CompanySettings
     from .extensions import db
 
@@ -129,8 +129,8 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(action_label=action_label, entity_label=entity_label)
     app.jinja_env.filters["plain"] = _plain_number
-    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
-    app.jinja_env.filters["date"] = lambda value, fmt="yyyy-MM-dd": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = datetime_filter
+    app.jinja_env.filters["date"] = date_filter
 
 
 _NAVIGATION: dict = {}

@@ -70,3 +70,50 @@ def install(app, babel) -> None:
         pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
     )
+
+
+# The numeric patterns the templates use, written out: Babel parses and applies a pattern in Python for each
+# value (~70 us a date, 25 of them a list page). Digits and order do not depend on the locale for these.
+_NUMERIC = {
+    "yyyy-MM-dd": "{0.year:04d}-{0.month:02d}-{0.day:02d}",
+    "yyyy-MM-dd HH:mm": "{0.year:04d}-{0.month:02d}-{0.day:02d} {0.hour:02d}:{0.minute:02d}",
+}
+
+
+def _to_local(value):
+    """Flask-Babel's to_user_timezone: naive means UTC, shown in the site's zone."""
+    from flask_babel import get_timezone
+    from pytz import UTC
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(get_timezone())  # pytz's fromutc gives the right offset: normalize() had nothing to do
+
+
+def date_filter(value, fmt="yyyy-MM-dd"):
+    """`|date`: the local date; as flask_babel.format_date, faster for the numeric pattern."""
+    from datetime import date, datetime
+
+    from flask_babel import format_date
+
+    if not value:
+        return ""
+    if fmt != "yyyy-MM-dd" or not isinstance(value, date):
+        return format_date(value, fmt)
+    if isinstance(value, datetime):
+        value = _to_local(value)
+    return _NUMERIC[fmt].format(value)
+
+
+def datetime_filter(value, fmt="yyyy-MM-dd HH:mm"):
+    """`|datetime`: the local time; as flask_babel.format_datetime, faster for the numeric patterns."""
+    from datetime import datetime
+
+    from flask_babel import format_datetime
+
+    if not value:
+        return ""
+    pattern = _NUMERIC.get(fmt)
+    if pattern is None or not isinstance(value, datetime):
+        return format_datetime(value, fmt)
+    return pattern.format(_to_local(value))

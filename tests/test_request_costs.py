@@ -42,3 +42,32 @@ def test_navigation_follows_role_page_and_language_of_each_request(app, make_use
         assert "/admin/users" not in sales_orders and '<a href="/orders/" aria-current="page">订单</a>' in sales_orders
         assert '<a href="/customers/" aria-current="page">客户</a>' in sales_customers
         assert '<a href="/orders/" >订单</a>' in sales_customers
+
+
+def test_date_filters_write_what_flask_babel_writes(app):
+    """The numeric patterns are written out by hand; Babel stays the reference, in both languages, for naive
+    (UTC) and aware values, across the local midnight and Shanghai's summer time of 1986-1991."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from flask_babel import format_date, format_datetime
+
+    values = [datetime(2026, 11, 27, 15, 59), datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc),
+              datetime(1988, 7, 1, 15, 30, tzinfo=timezone.utc), datetime(1900, 1, 1, 0, 5),
+              datetime(2199, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+              datetime(2026, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))]
+    days = [date(2026, 11, 27), date(1900, 1, 1), date(2199, 12, 31)]
+    env = app.jinja_env
+    for locale in ("zh", "en"):
+        with app.test_request_context("/"), force_locale(locale):
+            for value in values:
+                for fmt in ("yyyy-MM-dd HH:mm", "yyyy-MM-dd", "HH:mm", "yyyy-MM-dd HH:mm:ss"):
+                    assert env.filters["datetime"](value, fmt) == format_datetime(value, fmt), (value, fmt)
+                assert env.filters["datetime"](value) == format_datetime(value, "yyyy-MM-dd HH:mm")
+                assert env.filters["date"](value) == format_date(value, "yyyy-MM-dd"), value
+            for day in days:
+                assert env.filters["date"](day) == format_date(day, "yyyy-MM-dd")
+                assert env.filters["date"](day, "full") == format_date(day, "full")
+            assert env.filters["date"](None) == "" and env.filters["datetime"](None) == ""
+    with app.test_request_context("/"):
+        assert env.filters["datetime"](datetime(2026, 11, 27, 16, 0)) == "2026-11-28 00:00"  # UTC+8
+        assert env.filters["date"](datetime(2026, 11, 27, 16, 0)) == "2026-11-28"
