@@ -3,6 +3,8 @@ from flask import has_request_context, session
 from flask.globals import _cv_app
 from flask_babel import Domain
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from .models import LOCALES
 
@@ -70,6 +72,17 @@ def install(app, babel) -> None:
         pgettext=lambda c, s: domain.get_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: domain.get_translations().unpgettext(c, s, p, n),
     )
+
+    @pass_context
+    def gettext(context, string, **variables):
+        """Jinja's newstyle gettext in one call: its `_` resolved `gettext`, which called the translation
+        function, each through Context.call (~20 us of ~25 a string, ~60 strings a page)."""
+        translated = domain.get_translations().ugettext(string)
+        if context.eval_ctx.autoescape:
+            translated = Markup(translated)
+        return translated % variables  # always a format string, as Jinja's own
+
+    app.jinja_env.globals.update(gettext=gettext, _=gettext)
 
 
 # The numeric patterns the templates use, written out: Babel parses and applies a pattern in Python for each

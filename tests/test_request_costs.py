@@ -71,3 +71,15 @@ def test_date_filters_write_what_flask_babel_writes(app):
     with app.test_request_context("/"):
         assert env.filters["datetime"](datetime(2026, 11, 27, 16, 0)) == "2026-11-28 00:00"  # UTC+8
         assert env.filters["date"](datetime(2026, 11, 27, 16, 0)) == "2026-11-28"
+
+
+def test_template_gettext_escapes_values_and_formats_like_jinjas_own(app):
+    """The one-call `_`/`gettext` (portal/i18n.py install) keeps Jinja's newstyle behaviour: the translation is
+    markup, the values are escaped, the string is always a format string, and the request's language counts."""
+    render = lambda source, **context: app.jinja_env.from_string(source).render(**context)  # noqa: E731
+    with app.test_request_context("/"):
+        assert render("{{ _('Delivered %(date)s', date=d) }}", d="<b>1</b>") == "&lt;b&gt;1&lt;/b&gt; 签收"
+        assert render("{{ gettext('Orders') }}|{{ _('Orders') }}") == "订单|订单"
+        assert render("{{ _('100%% sure') }}") == "100% sure"  # not in the catalog: still formatted
+        with force_locale("en"):
+            assert render("{{ _('Delivered %(date)s', date='x & y') }}") == "Delivered x &amp; y"
