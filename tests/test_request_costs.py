@@ -83,3 +83,32 @@ def test_template_gettext_escapes_values_and_formats_like_jinjas_own(app):
         assert render("{{ _('100%% sure') }}") == "100% sure"  # not in the catalog: still formatted
         with force_locale("en"):
             assert render("{{ _('Delivered %(date)s', date='x & y') }}") == "Delivered x &amp; y"
+
+
+def test_wtforms_messages_follow_the_language_of_each_request(app):
+    """WTForms' catalogs are read once per worker (portal/forms.py) and still chosen per request."""
+    from wtforms import SelectField, StringField
+    from wtforms.validators import DataRequired
+    from werkzeug.datastructures import MultiDict
+
+    from portal.forms import PortalForm
+
+    class Probe(PortalForm):
+        class Meta:
+            csrf = False
+
+        name = StringField(validators=[DataRequired()])
+        kind = SelectField(choices=[("a", "A")])
+
+    def errors(locale):
+        with app.test_request_context("/"), force_locale(locale):
+            form = Probe(MultiDict({"kind": "b"}))
+            assert not form.validate()
+            return form.errors["name"][0], form.errors["kind"][0]
+
+    for _round in range(2):
+        assert errors("zh") == ("该字段是必填字段。", "不是有效的选择。")
+        assert errors("en") == ("This field is required.", "Not a valid choice.")
+    with app.app_context():  # outside a request Flask-WTF translates nothing, and neither do we
+        form = Probe(MultiDict({"kind": "b"}))
+        assert not form.validate() and form.errors["name"] == ["This field is required."]
