@@ -133,23 +133,21 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["date"] = date_filter
 
 
-_NAVIGATION: dict = {}
-
-
 def _navigation(template: str):
     """A navigation template rendered once per worker for each role, page (the link marked current), language
     and script root -- all it depends on -- instead of ~15 url_for and gettext calls on every page."""
-    from flask import render_template, request
+    from flask import current_app, render_template, request
     from flask_babel import get_locale
     from flask_login import current_user
     from markupsafe import Markup
 
+    rendered = current_app.extensions.setdefault("portal.navigation", {})
     key = (template, request.script_root, str(get_locale()), getattr(current_user, "role", None), request.endpoint)
-    html = _NAVIGATION.get(key)
+    html = rendered.get(key)
     if html is None:
         html = Markup(render_template(template))
-        if len(_NAVIGATION) < 5000:  # roles x endpoints x languages stays far below; a bound all the same
-            _NAVIGATION[key] = html
+        if len(rendered) < 5000:  # roles x endpoints x languages stays far below; a bound all the same
+            rendered[key] = html
     return html
 
 
