@@ -18,8 +18,8 @@ from ..customers.access import get_customer_or_404, visible_customers
 from ..customers.services import salespeople
 from ..extensions import db
 from ..i18n import local_today
-from ..models import (ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Payment, Product, ProductionPlan,
-                      Role, Shipment, ShipmentLine, User)
+from ..models import (ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Payment, Product,
+                      ProductionPlan, Role, Shipment, ShipmentLine, User)
 from ..web import apply_errors, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
