@@ -7,9 +7,15 @@ import math
 import unicodedata
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import support
+from flask import has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf import i18n as flask_wtf_i18n
+from wtforms.i18n import messages_path
 from wtforms import DateField, StringField
 
 # Line breaks and tabs are text; every other control character (NUL, escape, form feed, ...) is not.
@@ -27,7 +33,20 @@ def _not_a_number(value) -> bool:
     return isinstance(value, float) and not math.isfinite(value)
 
 
+@lru_cache(maxsize=None)
+def _wtforms_catalog(locale: str):
+    """WTForms' own messages in `locale`, read once per worker (Flask-WTF reads the file again in every request)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class PortalForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            translations = super().get_translations(form)
+            if translations is not flask_wtf_i18n.translations or not has_request_context():
+                return translations  # i18n switched off, or no request: Flask-WTF's own answer
+            return _wtforms_catalog(str(get_locale()))
+
     def validate(self, extra_validators=None) -> bool:
         # "NaN", "sNaN" and "Infinity" parse as Decimal; NumberRange then fails on them (sNaN raises): no number.
         not_numbers = [field for field in self if _not_a_number(field.data)]

@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, flash, has_request_context, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from .. import audit
 from ..extensions import db
@@ -146,17 +146,20 @@ def end_sessions(user: User, keep_current: bool = False) -> int:
     return db.session.execute(stmt).rowcount or 0
 
 
+@lru_cache(maxsize=1)
+def _user_by_token():
+    """The loader's statement, built once: it runs on every request, and building it cost more than running it."""
+    return (select(User).join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == bindparam("token_hash"), UserSession.created_at > bindparam("oldest"),
+                   User.active.is_(True)))
+
+
 def load_user(token: str) -> User | None:
     """Flask-Login's loader: the active user whose session row matches the cookie's token."""
     if not token:
         return None
     oldest = utcnow() - current_app.config["SESSION_ABSOLUTE_LIFETIME"]
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(UserSession.token_hash == _token_hash(token), UserSession.created_at > oldest,
-               User.active.is_(True))
-    )
+    user = db.session.scalar(_user_by_token(), {"token_hash": _token_hash(token), "oldest": oldest})
     if user is not None:
         user.session_token = token
     return user

@@ -54,6 +54,9 @@ class Order(db.Model):
         Index("ix_orders_currency_contract", "currency", "contract_date"),  # the last exchange rate of a currency
         Index("ix_orders_state_promised", "state", "promised_date"),  # the list by status, by promised date
         Index("ix_orders_state_created", "state", "created_at"),  # the list by status, newest first
+        # The list's count by status for a salesperson (PostgreSQL: an index-only scan joined by hash to the
+        # customers' (owner_id, id); SQLite keeps walking a salesperson's customers, as with customer_id, state).
+        Index("ix_orders_state_customer", "state", "customer_id"),
         Index("ix_orders_awaiting_shipment", "promised_date", sqlite_where=text(AWAITING_SHIPMENT_SQL),
               postgresql_where=text(AWAITING_SHIPMENT_SQL)),  # to ship this week, late deliveries
         Index("ix_orders_receivable", "customer_id", sqlite_where=text(receivable_sql()),

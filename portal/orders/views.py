@@ -6,8 +6,10 @@ from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import contains_eager, joinedload, load_only
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import attachments, audit, uploads
@@ -16,7 +18,8 @@ from ..customers.access import get_customer_or_404, visible_customers
 from ..customers.services import salespeople
 from ..extensions import db
 from ..i18n import local_today
-from ..models import ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Product, Role, Shipment
+from ..models import (ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Payment, Product,
+                      ProductionPlan, Role, Shipment, ShipmentLine, User)
 from ..web import apply_errors, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
@@ -31,20 +34,58 @@ sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
 managers = role_required(Role.ADMIN, Role.MANAGER)
 
 
+# What orders/_list.html shows, in the list's one statement: the columns it shows (an order has ~30), the
+# customer from the join the scoped query already has, the salesperson by a join on the primary key. Two
+# selectin loads of customers and users cost more than the page of orders itself (5 ms against 3).
+LIST_COLUMNS = (
+    load_only(Order.number, Order.contract_no, Order.customer_id, Order.customer_po, Order.state, Order.progress,
+              Order.currency, Order.amount_total, Order.amount_paid, Order.promised_date),
+    contains_eager(Order.customer).load_only(Customer.name, Customer.owner_id)
+    .joinedload(Customer.owner).load_only(User.display_name),
+)
+
+
 @bp.app_template_global()
 def order_state_label(state: str) -> str:
     return str(services.STATE_LABELS.get(state, state))
 
 
+_ORDER_ID = bindparam("order_id")
+# The records of one order its page shows, each in its relationship's order, as plain statements built once:
+# selectin loaders rebuilt and keyed a statement with the whole option path for each (1.2 ms each, 0.3 now).
+_RECORDS = {
+    "items": select(OrderItem).where(OrderItem.order_id == _ORDER_ID).order_by(OrderItem.position),
+    "payments": select(Payment).where(Payment.order_id == _ORDER_ID).order_by(Payment.received_on),
+    "inspections": select(Inspection).where(Inspection.order_id == _ORDER_ID).order_by(Inspection.inspected_on),
+    "shipments": select(Shipment).where(Shipment.order_id == _ORDER_ID).order_by(Shipment.id),
+    "change_requests": select(ChangeRequest).where(ChangeRequest.order_id == _ORDER_ID).order_by(ChangeRequest.id)
+    .options(joinedload(ChangeRequest.requested_by)),
+    "events": select(OrderEvent).where(OrderEvent.order_id == _ORDER_ID).order_by(OrderEvent.at)
+    .options(joinedload(OrderEvent.user)),
+}
+_PLAN = select(ProductionPlan).where(ProductionPlan.order_id == _ORDER_ID)
+_SHIPMENT_LINES = (select(ShipmentLine).join(Shipment, Shipment.id == ShipmentLine.shipment_id)
+                   .where(Shipment.order_id == _ORDER_ID).order_by(ShipmentLine.id))
+
+
 def _load(order_id: int) -> Order:
-    """The order in the user's scope, with everything its page shows loaded in a fixed number of queries."""
+    """The order in the user's scope, with everything its page shows loaded in a fixed number of queries.
+    Like selectin loading, a relationship already loaded in this session is left as it is."""
     order = get_order_or_404(order_id, current_user)
-    db.session.scalars(
-        select(Order).where(Order.id == order.id).options(
-            selectinload(Order.items), selectinload(Order.payments), selectinload(Order.inspections),
-            selectinload(Order.shipments).selectinload(Shipment.lines), selectinload(Order.plan),
-            selectinload(Order.change_requests).selectinload(ChangeRequest.requested_by),
-            selectinload(Order.events).selectinload(OrderEvent.user))).all()
+    params = {"order_id": order.id}
+    unloaded = sa_inspect(order).unloaded
+    for name, stmt in _RECORDS.items():
+        if name in unloaded:
+            set_committed_value(order, name, db.session.scalars(stmt, params).unique().all())
+    if "plan" in unloaded:
+        set_committed_value(order, "plan", db.session.scalar(_PLAN, params))
+    if order.shipments and any("lines" in sa_inspect(s).unloaded for s in order.shipments):
+        lines = {}
+        for line in db.session.scalars(_SHIPMENT_LINES, params):
+            lines.setdefault(line.shipment_id, []).append(line)
+        for shipment in order.shipments:
+            if "lines" in sa_inspect(shipment).unloaded:
+                set_committed_value(shipment, "lines", lines.get(shipment.id, []))
     return order
 
 
@@ -143,7 +184,7 @@ def index():
     form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in salespeople()]
     filters = form.data if form.validate() else {}
     page = services.list_page(current_user, filters, request.args.get("page", 1, type=int), PER_PAGE,
-                              options=[selectinload(Order.customer).selectinload(Customer.owner)])
+                              options=LIST_COLUMNS)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("orders/index.html", "orders/_list.html", form=form, page=page, args=args,
                   sort=filters.get("sort") or "-created", today=local_today())

@@ -1,0 +1,151 @@
+"""What the per-request caches (portal/i18n.py RequestDomain, the cached navigation) must not change: every
+request still speaks its user's language and shows its user's navigation, whoever the worker served before."""
+from flask_babel import force_locale, gettext, lazy_gettext
+
+from tests.conftest import login
+
+
+def test_each_request_speaks_its_users_language_whatever_came_before(app, make_user):
+    chinese, english = make_user("sales", locale="zh"), make_user("sales", locale="en")
+    zh_client, en_client = app.test_client(), app.test_client()
+    login(zh_client, chinese)
+    login(en_client, english)
+    for _round in range(2):  # alternate, as one worker serves both users
+        zh_page = zh_client.get("/orders/").get_data(as_text=True)
+        en_page = en_client.get("/orders/").get_data(as_text=True)
+        assert '<html lang="zh-CN">' in zh_page and "全部状态" in zh_page and "All statuses" not in zh_page
+        assert '<html lang="en">' in en_page and "All statuses" in en_page and "全部状态" not in en_page
+
+
+def test_force_locale_inside_a_request_switches_the_catalog_and_back(app):
+    with app.test_request_context("/"):
+        assert gettext("Orders") == "订单"  # no user: Chinese
+        assert str(lazy_gettext("Orders")) == "订单"
+        with force_locale("en"):
+            assert gettext("Orders") == "Orders"
+            assert app.jinja_env.from_string("{{ _('Orders') }}").render() == "Orders"
+        assert gettext("Orders") == "订单"
+        assert app.jinja_env.from_string("{{ _('Orders') }}").render() == "订单"
+
+
+def test_navigation_follows_role_page_and_language_of_each_request(app, make_user):
+    admin, sales = make_user("admin", locale="en"), make_user("sales", locale="zh")
+    admin_client, sales_client = app.test_client(), app.test_client()
+    login(admin_client, admin)
+    login(sales_client, sales)
+    for _round in range(2):
+        admin_orders = admin_client.get("/orders/").get_data(as_text=True)
+        sales_orders = sales_client.get("/orders/").get_data(as_text=True)
+        sales_customers = sales_client.get("/customers/").get_data(as_text=True)
+        assert '<a href="/admin/users" >Users</a>' in admin_orders
+        assert '<a href="/orders/" aria-current="page">Orders</a>' in admin_orders
+        assert "/admin/users" not in sales_orders and '<a href="/orders/" aria-current="page">订单</a>' in sales_orders
+        assert '<a href="/customers/" aria-current="page">客户</a>' in sales_customers
+        assert '<a href="/orders/" >订单</a>' in sales_customers
+
+
+def test_date_filters_write_what_flask_babel_writes(app):
+    """The numeric patterns are written out by hand; Babel stays the reference, in both languages, for naive
+    (UTC) and aware values, across the local midnight and Shanghai's summer time of 1986-1991."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from flask_babel import format_date, format_datetime
+
+    values = [datetime(2026, 11, 27, 15, 59), datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc),
+              datetime(1988, 7, 1, 15, 30, tzinfo=timezone.utc), datetime(1900, 1, 1, 0, 5),
+              datetime(2199, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),
+              datetime(2026, 3, 1, 8, 0, tzinfo=timezone(timedelta(hours=8)))]
+    days = [date(2026, 11, 27), date(1900, 1, 1), date(2199, 12, 31)]
+    env = app.jinja_env
+    for locale in ("zh", "en"):
+        with app.test_request_context("/"), force_locale(locale):
+            for value in values:
+                for fmt in ("yyyy-MM-dd HH:mm", "yyyy-MM-dd", "HH:mm", "yyyy-MM-dd HH:mm:ss"):
+                    assert env.filters["datetime"](value, fmt) == format_datetime(value, fmt), (value, fmt)
+                assert env.filters["datetime"](value) == format_datetime(value, "yyyy-MM-dd HH:mm")
+                assert env.filters["date"](value) == format_date(value, "yyyy-MM-dd"), value
+            for day in days:
+                assert env.filters["date"](day) == format_date(day, "yyyy-MM-dd")
+                assert env.filters["date"](day, "full") == format_date(day, "full")
+            assert env.filters["date"](None) == "" and env.filters["datetime"](None) == ""
+    with app.test_request_context("/"):
+        assert env.filters["datetime"](datetime(2026, 11, 27, 16, 0)) == "2026-11-28 00:00"  # UTC+8
+        assert env.filters["date"](datetime(2026, 11, 27, 16, 0)) == "2026-11-28"
+
+
+def test_template_gettext_escapes_values_and_formats_like_jinjas_own(app):
+    """The one-call `_`/`gettext` (portal/i18n.py install) keeps Jinja's newstyle behaviour: the translation is
+    markup, the values are escaped, the string is always a format string, and the request's language counts."""
+    render = lambda source, **context: app.jinja_env.from_string(source).render(**context)  # noqa: E731
+    with app.test_request_context("/"):
+        assert render("{{ _('Delivered %(date)s', date=d) }}", d="<b>1</b>") == "&lt;b&gt;1&lt;/b&gt; 签收"
+        assert render("{{ gettext('Orders') }}|{{ _('Orders') }}") == "订单|订单"
+        assert render("{{ _('100%% sure') }}") == "100% sure"  # not in the catalog: still formatted
+        with force_locale("en"):
+            assert render("{{ _('Delivered %(date)s', date='x & y') }}") == "Delivered x &amp; y"
+
+
+def test_wtforms_messages_follow_the_language_of_each_request(app):
+    """WTForms' catalogs are read once per worker (portal/forms.py) and still chosen per request."""
+    from wtforms import SelectField, StringField
+    from wtforms.validators import DataRequired
+    from werkzeug.datastructures import MultiDict
+
+    from portal.forms import PortalForm
+
+    class Probe(PortalForm):
+        class Meta:
+            csrf = False
+
+        name = StringField(validators=[DataRequired()])
+        kind = SelectField(choices=[("a", "A")])
+
+    def errors(locale):
+        with app.test_request_context("/"), force_locale(locale):
+            form = Probe(MultiDict({"kind": "b"}))
+            assert not form.validate()
+            return form.errors["name"][0], form.errors["kind"][0]
+
+    for _round in range(2):
+        assert errors("zh") == ("该字段是必填字段。", "不是有效的选择。")
+        assert errors("en") == ("This field is required.", "Not a valid choice.")
+    with app.app_context():  # outside a request Flask-WTF translates nothing, and neither do we
+        form = Probe(MultiDict({"kind": "b"}))
+        assert not form.validate() and form.errors["name"] == ["This field is required."]
+
+
+def test_order_count_by_status_reads_the_status_index_alone(app, login_as, make_customer):
+    """The list's count by status (orders.services.list_page) for a manager reads orders (state, customer_id)
+    without touching the order rows on SQLite; on PostgreSQL both indexes of the salesperson's count exist."""
+    from sqlalchemy import event, text
+
+    from portal.extensions import db
+    from portal.models import User
+    from portal.orders import services as orders
+    from portal.paging import capped_count
+
+    manager = login_as("manager")
+    make_customer(owner=manager)
+    with app.test_request_context("/"):
+        if db.engine.dialect.name != "sqlite":
+            definitions = {name: db.session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"),
+                                                   {"n": name})
+                           for name in ("ix_orders_state_customer", "ix_customers_owner_id")}
+            assert "(state, customer_id)" in definitions["ix_orders_state_customer"]
+            assert "(owner_id, id)" in definitions["ix_customers_owner_id"]
+            return
+        sent = []
+
+        def record(_conn, _cursor, statement, parameters, _context, _many):
+            sent.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert capped_count(orders.search(db.session.get(User, manager.id), {"state": "shipped"}),
+                                orders.LIST_COUNT_CAP) == 0
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        statement, parameters = next((s, p) for s, p in sent if "count(*)" in s)
+        connection = db.session.connection().connection.driver_connection
+        plan = " ".join(str(row) for row in connection.execute("EXPLAIN QUERY PLAN " + statement, parameters))
+        assert "COVERING INDEX ix_orders_state_customer" in plan, plan
