@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, delete, event, insert, select
+from sqlalchemy import Date, ForeignKey, Index, String, Text, bindparam, delete, event, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ..extensions import db
@@ -158,6 +158,21 @@ class CustomerSearch(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
 
 
+class CustomerSearchGram(db.Model):
+    """The index of the search text (客户搜索索引): one row per customer and entry of its text (`search_grams`:
+    single characters and pairs). A query looks up its rarest entry and confirms the candidates with LIKE on the
+    text, so the work follows the number of matches, not of customers. Chinese has no spaces to cut words at,
+    and a two-character query such as 华盛 is typical, hence pairs of characters rather than words.
+    (customer_id, gram) serves the cascade when a customer is deleted and the check of one customer."""
+
+    __tablename__ = "customer_search_grams"
+    __table_args__ = (Index("ix_customer_search_grams_customer_gram", "customer_id", "gram"),
+                      {"sqlite_with_rowid": False})
+
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+
+
 def search_key(text: str | None) -> str:
     """How both the stored text and the query are compared: NFKC (full-width to half-width), lower case,
     inner white space collapsed."""
@@ -171,10 +186,23 @@ def search_text(customer_row, contact_rows) -> str:
     return "\n".join(key for key in map(search_key, fields) if key)
 
 
+def search_grams(text: str) -> set[str]:
+    """The index entries of a search text: each character and each two characters in a row within a line (a
+    field). A query of one character is found by its entry, a longer one by its rarest pair and confirmed with
+    LIKE. The migration 0010_customer_search_grams has its own copy: change both or neither."""
+    grams = set()
+    for line in text.split("\n"):
+        grams.update(line)
+        grams.update(line[i:i + 2] for i in range(len(line) - 1))
+    return grams
+
+
 def refresh_search(connection, customer_ids) -> None:
-    """Rewrite the search rows of `customer_ids` from what the database now holds (in the caller's
-    transaction)."""
+    """Rewrite the search rows and index entries of `customer_ids` from what the database now holds (in the
+    caller's transaction). Only customers whose text changed are written, and of their entries only those
+    that came or went: most saves (grade, status, a new contact log) write nothing here."""
     ids = sorted(set(customer_ids))
+    table, grams = CustomerSearch.__table__, CustomerSearchGram.__table__
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         customers = connection.execute(
@@ -185,11 +213,31 @@ def refresh_search(connection, customer_ids) -> None:
                                              Contact.email).where(Contact.customer_id.in_(chunk))
                                       .order_by(Contact.id)):
             contacts.setdefault(row.customer_id, []).append(row)
-        table = CustomerSearch.__table__
-        connection.execute(delete(table).where(table.c.customer_id.in_(chunk)))
-        rows = [{"customer_id": c.id, "text": search_text(c, contacts.get(c.id, ()))} for c in customers]
+        old = dict(connection.execute(select(table.c.customer_id, table.c.text)
+                                      .where(table.c.customer_id.in_(chunk))).all())
+        new = {c.id: search_text(c, contacts.get(c.id, ())) for c in customers}
+        changed = [i for i in chunk if old.get(i) != new.get(i)]
+        if not changed:
+            continue
+        connection.execute(delete(table).where(table.c.customer_id.in_(changed)))
+        rows = [{"customer_id": i, "text": new[i]} for i in changed if i in new]
         if rows:
             connection.execute(insert(table), rows)
+        # a customer without a search row may still have entries (rows removed by hand): start it afresh
+        unknown = [i for i in changed if i not in old]
+        if unknown:
+            connection.execute(delete(grams).where(grams.c.customer_id.in_(unknown)))
+        gone, came = [], []
+        for i in changed:
+            before = search_grams(old[i]) if i in old else set()
+            after = search_grams(new[i]) if i in new else set()
+            gone += [{"g": gram, "c": i} for gram in before - after]
+            came += [{"gram": gram, "customer_id": i} for gram in after - before]
+        if gone:
+            connection.execute(delete(grams).where(grams.c.gram == bindparam("g"), grams.c.customer_id == bindparam("c")),
+                               gone)
+        if came:
+            connection.execute(insert(grams), came)
 
 
 @event.listens_for(Session, "after_flush")

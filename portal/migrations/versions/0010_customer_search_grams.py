@@ -1,0 +1,54 @@
+"""customer_search_grams: an index of the customer search text by characters and pairs of characters
+
+Revision ID: 0010_customer_search_grams
+Revises: 0009_data_versions
+Create Date: 2026-11-28
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0010_customer_search_grams'
+down_revision = '0009_data_versions'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table('customer_search_grams',
+    sa.Column('gram', sa.String(length=2), nullable=False),
+    sa.Column('customer_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_customer_search_grams_customer_id_customers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('gram', 'customer_id', name=op.f('pk_customer_search_grams')),
+    sqlite_with_rowid=False
+    )
+    op.create_index('ix_customer_search_grams_customer_gram', 'customer_search_grams', ['customer_id', 'gram'], unique=False)
+
+    # every existing search row gets its entries
+    connection = op.get_bind()
+    grams = sa.table('customer_search_grams', sa.column('gram', sa.String), sa.column('customer_id', sa.Integer))
+    rows = []
+    for customer_id, text in connection.execute(sa.text("SELECT customer_id, text FROM customer_search")).all():
+        rows += [{'gram': gram, 'customer_id': customer_id} for gram in _search_grams(text)]
+        if len(rows) >= 20000:
+            op.bulk_insert(grams, rows)
+            rows = []
+    if rows:
+        op.bulk_insert(grams, rows)
+
+
+def _search_grams(text):
+    """models.customers.search_grams as of this revision: each character and each pair of characters in a row
+    within a line."""
+    grams = set()
+    for line in text.split("\n"):
+        grams.update(line)
+        grams.update(line[i:i + 2] for i in range(len(line) - 1))
+    return grams
+
+
+def downgrade():
+    op.drop_index('ix_customer_search_grams_customer_gram', table_name='customer_search_grams')
+    op.drop_table('customer_search_grams')
