@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, or_, select
+from sqlalchemy import bindparam, func, literal, or_, select
 from sqlalchemy import text as sql_text
+from sqlalchemy.sql.elements import True_
 from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import audit, numbering
@@ -333,8 +334,8 @@ SORTS = {
 
 
 LIST_COUNT_CAP = 500  # the list says "more than 500 customers" beyond this
-PROBE_CAP = 1_000  # index rows counted per entry of a long query to find its rarest
-PROBE_WINDOW = 1_000  # newest customers whose rows tell apart the entries that reach PROBE_CAP
+PROBE_CAP = 300  # index rows counted per entry of a long query to find its rarest
+PROBE_WINDOW = 500  # newest customers whose rows tell apart the entries that reach PROBE_CAP
 PROBED_ENTRIES = 8  # of a long query's entries, this many (spread over it) are counted
 
 
@@ -391,14 +392,13 @@ def _text_conditions(text: TextQuery) -> list:
     return conditions
 
 
-def _filtered(stmt, filters: dict, by_sort_index: bool = False):
-    for field in ("grade", "status", "source", "country"):
-        if filters.get(field):
-            stmt = stmt.where(getattr(Customer, field) == filters[field])
+def _filters(filters: dict, by_sort_index: bool = False) -> list:
+    conditions = [getattr(Customer, field) == filters[field]
+                  for field in ("grade", "status", "source", "country") if filters.get(field)]
     if filters.get("owner"):
         owner = Customer.owner_id + 0 if by_sort_index else Customer.owner_id
-        stmt = stmt.where(owner == int(filters["owner"]))
-    return stmt
+        conditions.append(owner == int(filters["owner"]))
+    return conditions
 
 
 def _sorted(stmt, filters: dict):
@@ -415,22 +415,27 @@ def search(user: User, filters: dict, text: TextQuery | None = None, by_sort_ind
     q = search_key(filters.get("q"))[:100]
     if q:
         stmt = stmt.where(*_text_conditions(text or text_query(q)))
-    return _sorted(_filtered(stmt, filters, by_sort_index), filters)
+    return _sorted(stmt.where(*_filters(filters, by_sort_index)), filters)
 
 
 def _matching_ids(user: User, filters: dict, text: TextQuery | None):
-    """The ids of the customers the list shows, in no order: driven by the query's index entry, its rows joined
-    to the customers and, for longer queries, to the search text that confirms them, so that a LIMIT stops the
-    statement after that many matches."""
+    """The ids of the customers the list shows, in no order, read along the query's index entry: each of its
+    rows is checked (the customer in scope and through the filters, the text with LIKE) by a subquery of its
+    own, so that the databases follow the entry's rows one by one and a LIMIT ends the statement after that
+    many matches (as joins, PostgreSQL read all of a salesperson's customers or all texts in a hash)."""
     if text is None:
-        return _filtered(visible_customers(user).with_only_columns(Customer.id), filters)
+        return visible_customers(user).with_only_columns(Customer.id).where(*_filters(filters))
     grams = CustomerSearchGram
-    stmt = (select(grams.customer_id).join(Customer, Customer.id == grams.customer_id)
-            .where(grams.gram == text.entry, customer_scope(user)))
+    stmt = select(grams.customer_id).where(grams.gram == text.entry)
+    scope = customer_scope(user)
+    checks = ([] if isinstance(scope, True_) else [scope]) + _filters(filters)
+    if checks:
+        stmt = stmt.where(select(Customer.id).where(Customer.id == grams.customer_id, *checks)
+                          .scalar_subquery().is_not(None))
     if text.pattern:
-        stmt = stmt.join(CustomerSearch, CustomerSearch.customer_id == grams.customer_id).where(
-            CustomerSearch.text.like(text.pattern, escape="\\"))
-    return _filtered(stmt, filters)
+        stmt = stmt.where(select(CustomerSearch.text).where(CustomerSearch.customer_id == grams.customer_id)
+                          .scalar_subquery().like(text.pattern, escape="\\"))
+    return stmt
 
 
 def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -> CappedPage:
@@ -449,7 +454,9 @@ def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -
     if len(ids) > LIST_COUNT_CAP:
         stmt = search(user, filters, text, by_sort_index=db.session.get_bind().dialect.name == "sqlite")
     else:
-        stmt = _sorted(visible_customers(user).where(Customer.id.in_(ids)), filters)
+        # the ids written into the statement: as hundreds of parameters it took PostgreSQL several times longer
+        stmt = _sorted(visible_customers(user).where(
+            Customer.id.in_(bindparam("ids", ids, expanding=True, literal_execute=True))), filters)
     return page_of(stmt.options(*options), page, per_page, len(ids), LIST_COUNT_CAP)
 
 
