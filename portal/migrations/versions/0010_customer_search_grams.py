@@ -25,17 +25,26 @@ def upgrade():
     )
     op.create_index('ix_customer_search_grams_customer_gram', 'customer_search_grams', ['customer_id', 'gram'], unique=False)
 
-    # every existing search row gets its entries
+    # every existing search row gets its entries (about 120 a customer)
     connection = op.get_bind()
-    grams = sa.table('customer_search_grams', sa.column('gram', sa.String), sa.column('customer_id', sa.Integer))
     rows = []
     for customer_id, text in connection.execute(sa.text("SELECT customer_id, text FROM customer_search")).all():
-        rows += [{'gram': gram, 'customer_id': customer_id} for gram in _search_grams(text)]
-        if len(rows) >= 20000:
-            op.bulk_insert(grams, rows)
+        rows += [(gram, customer_id) for gram in _search_grams(text)]
+        if len(rows) >= 50000:
+            _insert(connection, rows)
             rows = []
     if rows:
-        op.bulk_insert(grams, rows)
+        _insert(connection, rows)
+
+
+def _insert(connection, rows):
+    """PostgreSQL takes the rows as two arrays (several times faster than a multi-row INSERT)."""
+    if connection.dialect.name == 'postgresql':
+        connection.execute(sa.text("INSERT INTO customer_search_grams (gram, customer_id) "
+                                   "SELECT * FROM unnest(CAST(:grams AS varchar[]), CAST(:ids AS integer[]))"),
+                           {'grams': [gram for gram, _ in rows], 'ids': [i for _, i in rows]})
+    else:
+        connection.exec_driver_sql("INSERT INTO customer_search_grams (gram, customer_id) VALUES (?, ?)", rows)
 
 
 def _search_grams(text):
