@@ -393,6 +393,7 @@ def _text_conditions(text: TextQuery) -> list:
 
 
 def _filters(filters: dict, by_sort_index: bool = False) -> list:
+    """The list's filters as conditions on Customer (`by_sort_index` see search)."""
     conditions = [getattr(Customer, field) == filters[field]
                   for field in ("grade", "status", "source", "country") if filters.get(field)]
     if filters.get("owner"):

@@ -237,8 +237,8 @@ def refresh_search(connection, customer_ids) -> None:
             gone += [{"g": gram, "c": i} for gram in before - after]
             came += [(gram, i) for gram in after - before]
         if gone:
-            connection.execute(delete(grams).where(grams.c.gram == bindparam("g"), grams.c.customer_id == bindparam("c")),
-                               gone)
+            connection.execute(
+                delete(grams).where(grams.c.gram == bindparam("g"), grams.c.customer_id == bindparam("c")), gone)
         if came:
             _insert_grams(connection, came)
 
