@@ -20,9 +20,10 @@ def customer_scope(user: User, indexed: bool = True):
     return false()
 
 
-def visible_customers(user: User) -> Select:
-    """The customers `user` may see: salespeople their own, managers, admins and service all."""
-    return select(Customer).where(customer_scope(user))
+def visible_customers(user: User, indexed: bool = True) -> Select:
+    """The customers `user` may see: salespeople their own, managers, admins and service all (`indexed` see
+    customer_scope)."""
+    return select(Customer).where(customer_scope(user, indexed))
 
 
 def get_customer_or_404(customer_id: int, user: User) -> Customer:

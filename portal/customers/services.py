@@ -3,19 +3,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, literal, or_, select
+from sqlalchemy import text as sql_text
+from sqlalchemy.sql.elements import True_
 from sqlalchemy.orm import contains_eager, selectinload
 
 from .. import audit, numbering
 from ..extensions import db
-from ..models import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerStatus, Grade, LogKind, Role,
-                      Source, User)
+from ..models import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerSearchGram, CustomerStatus,
+                      Grade, LogKind, Role, Source, User)
 from ..models.customers import search_key
-from .access import visible_customers
+from ..paging import CappedPage, page_of
+from .access import customer_scope, visible_customers
 
 # GB 32100-2015: 18 characters from this alphabet; the last is a check character.
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -329,24 +333,132 @@ SORTS = {
 }
 
 
-def search(user: User, filters: dict):
-    """The scoped query of the customer list: text search, filters, sort."""
-    stmt = visible_customers(user)
+LIST_COUNT_CAP = 500  # the list says "more than 500 customers" beyond this
+PROBE_CAP = 300  # index rows counted per entry of a long query to find its rarest
+PROBE_WINDOW = 500  # newest customers whose rows tell apart the entries that reach PROBE_CAP
+PROBED_ENTRIES = 8  # of a long query's entries, this many (spread over it) are counted
+
+
+@dataclass
+class TextQuery:
+    """How a search text is found: `entry`, the query's rarest index entry (the character of a one-character
+    query, else a pair), and the LIKE pattern that confirms the entry's customers (None when the entry alone is
+    exact: queries of one or two characters)."""
+
+    entry: str
+    pattern: str | None
+
+
+def _rarest(entries: list[str]) -> str:
+    """The entry with the fewest index rows, from one statement: each entry's rows counted up to PROBE_CAP (an
+    exact count below it), and for the entries that reach it, their rows among the newest PROBE_WINDOW
+    customers, a sample that tells a thousand from five thousand. Written as text: building it with select()
+    took longer than running it."""
+    parts = []
+    for i in range(len(entries)):
+        parts.append(f"(SELECT count(*) FROM (SELECT 1 FROM customer_search_grams WHERE gram = :e{i} "
+                     f"LIMIT {PROBE_CAP}) AS probe{i})")
+        parts.append(f"(SELECT count(*) FROM customer_search_grams WHERE gram = :e{i} AND customer_id > "
+                     f"(SELECT max(id) FROM customers) - {PROBE_WINDOW})")
+    row = db.session.execute(sql_text("SELECT " + ", ".join(parts)), {f"e{i}": e for i, e in enumerate(entries)}).one()
+    counts = [(row[2 * i], row[2 * i + 1] if row[2 * i] >= PROBE_CAP else 0) for i in range(len(entries))]
+    return min(zip(counts, entries))[1]
+
+
+def text_query(q: str) -> TextQuery:
+    """How to find `q` (already a search_key). A query of three characters or more has several entries (of a
+    long query PROBED_ENTRIES spread over it are considered): the rarest is taken."""
+    entries = [q] if len(q) == 1 else list(dict.fromkeys(q[i:i + 2] for i in range(len(q) - 1)))
+    if len(entries) > PROBED_ENTRIES:
+        step = (len(entries) - 1) / (PROBED_ENTRIES - 1)
+        entries = [entries[round(i * step)] for i in range(PROBED_ENTRIES)]
+    entry = entries[0]
+    if len(entries) > 1:
+        entry = _rarest(entries)
+    pattern = None
+    if len(q) > 2:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return TextQuery(entry, pattern)
+
+
+def _text_conditions(text: TextQuery) -> list:
+    """Customers whose search text contains the query, written as a check of each customer (index seeks): for
+    statements that walk the customers in the order of the list."""
+    grams = CustomerSearchGram
+    conditions = [select(literal(1)).where(grams.customer_id == Customer.id, grams.gram == text.entry).exists()]
+    if text.pattern:
+        conditions.append(select(literal(1)).where(CustomerSearch.customer_id == Customer.id,
+                                                   CustomerSearch.text.like(text.pattern, escape="\\")).exists())
+    return conditions
+
+
+def _filters(filters: dict, by_sort_index: bool = False) -> list:
+    """The list's filters as conditions on Customer (`by_sort_index` see search)."""
+    conditions = [getattr(Customer, field) == filters[field]
+                  for field in ("grade", "status", "source", "country") if filters.get(field)]
+    if filters.get("owner"):
+        owner = Customer.owner_id + 0 if by_sort_index else Customer.owner_id
+        conditions.append(owner == int(filters["owner"]))
+    return conditions
+
+
+def _sorted(stmt, filters: dict):
+    sort = filters.get("sort") or "code"
+    column = SORTS.get(sort.lstrip("-"), Customer.code)
+    return stmt.order_by(column.desc() if sort.startswith("-") else column.asc(), Customer.id)
+
+
+def search(user: User, filters: dict, text: TextQuery | None = None, by_sort_index: bool = False):
+    """The scoped query of the customer list: text search, filters, sort (the list itself: list_page).
+    `by_sort_index`: the owner conditions written so that SQLite walks the sort column's index instead of
+    sorting all of a salesperson's customers."""
+    stmt = visible_customers(user, indexed=not by_sort_index)
     q = search_key(filters.get("q"))[:100]
     if q:
-        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(Customer.id.in_(select(CustomerSearch.customer_id)
-                                          .where(CustomerSearch.text.like(pattern, escape="\\"))))
-    for field in ("grade", "status", "source", "country"):
-        if filters.get(field):
-            stmt = stmt.where(getattr(Customer, field) == filters[field])
-    if filters.get("owner"):
-        stmt = stmt.where(Customer.owner_id == int(filters["owner"]))
-    sort = filters.get("sort") or "code"
-    descending = sort.startswith("-")
-    column = SORTS.get(sort.lstrip("-"), Customer.code)
-    stmt = stmt.order_by(column.desc() if descending else column.asc(), Customer.id)
+        stmt = stmt.where(*_text_conditions(text or text_query(q)))
+    return _sorted(stmt.where(*_filters(filters, by_sort_index)), filters)
+
+
+def _matching_ids(user: User, filters: dict, text: TextQuery | None):
+    """The ids of the customers the list shows, in no order, read along the query's index entry: each of its
+    rows is checked (the customer in scope and through the filters, the text with LIKE) by a subquery of its
+    own, so that the databases follow the entry's rows one by one and a LIMIT ends the statement after that
+    many matches (as joins, PostgreSQL read all of a salesperson's customers or all texts in a hash)."""
+    if text is None:
+        return visible_customers(user).with_only_columns(Customer.id).where(*_filters(filters))
+    grams = CustomerSearchGram
+    stmt = select(grams.customer_id).where(grams.gram == text.entry)
+    scope = customer_scope(user)
+    checks = ([] if isinstance(scope, True_) else [scope]) + _filters(filters)
+    if checks:
+        stmt = stmt.where(select(Customer.id).where(Customer.id == grams.customer_id, *checks)
+                          .scalar_subquery().is_not(None))
+    if text.pattern:
+        stmt = stmt.where(select(CustomerSearch.text).where(CustomerSearch.customer_id == grams.customer_id)
+                          .scalar_subquery().like(text.pattern, escape="\\"))
     return stmt
+
+
+def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -> CappedPage:
+    """A page of the customer list at a cost that follows the matches, not the archive. The ids of the matches
+    are read first, up to LIST_COUNT_CAP + 1, from the query's rarest index entry (_matching_ids); up to the cap
+    the page is those customers, sorted; beyond it the matches are many, and the page walks the customers in
+    the list's order and checks each (on SQLite along the sort column's index), which ends after the page.
+    What stays costly: a query whose every pair of characters is frequent while few customers hold the whole
+    query (e.g. a fragment of a phone number) reads all rows of its rarest entry."""
+    q = search_key(filters.get("q"))[:100]
+    text = text_query(q) if q else None
+    # through the connection: the ORM's handling of a thousand plain ids took longer than the statement
+    ids = db.session.connection().execute(_matching_ids(user, filters, text).limit(LIST_COUNT_CAP + 1)).scalars().all()
+    if not ids:
+        return CappedPage(items=[], page=1, per_page=per_page, total=0, capped=False, has_next=False)
+    if len(ids) > LIST_COUNT_CAP:
+        stmt = search(user, filters, text, by_sort_index=db.session.get_bind().dialect.name == "sqlite")
+    else:
+        # the ids written into the statement: as hundreds of parameters it took PostgreSQL several times longer
+        stmt = _sorted(visible_customers(user).where(
+            Customer.id.in_(bindparam("ids", ids, expanding=True, literal_execute=True))), filters)
+    return page_of(stmt.options(*options), page, per_page, len(ids), LIST_COUNT_CAP)
 
 
 def salespeople() -> list[User]:

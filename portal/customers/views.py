@@ -57,8 +57,8 @@ def index():
     form = FilterForm(request.args)
     form.owner.choices = _owner_choices(_("All salespeople"))
     filters = form.data if form.validate() else {}
-    stmt = services.search(current_user, filters).options(*LIST_COLUMNS)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = services.list_page(current_user, filters, request.args.get("page", 1, type=int), PER_PAGE,
+                              options=LIST_COLUMNS)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render("customers/index.html", "customers/_list.html", form=form, page=page, args=args,
                   sort=filters.get("sort") or "code")

@@ -5,8 +5,8 @@ from .aftersales import (Category, Channel, Department, FollowUpVisit, Resolutio
 from .attachments import Attachment
 from .audit import AuditLog
 from .dataversions import DataVersion  # noqa: F401
-from .customers import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerStatus, Grade, LogKind,
-                        Source)
+from .customers import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerSearchGram,  # noqa: F401
+                        CustomerStatus, Grade, LogKind, Source)
 from .documents import DocumentKind, IssuedDocument, PrintJob  # noqa: F401
 from .invitations import PortalInvitation  # noqa: F401
 from .orders import (INCOTERMS, ChangeRequest, DunningNote, Inspection, Order, OrderEvent, OrderItem, OrderState,

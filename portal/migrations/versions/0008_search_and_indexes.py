@@ -5,6 +5,8 @@ Revises: 0007_aftersales
 Create Date: 2026-11-27
 
 """
+import unicodedata
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -35,12 +37,23 @@ def upgrade():
     op.create_index('ix_orders_receivable', 'orders', ['customer_id'], unique=False,
                     sqlite_where=receivable, postgresql_where=receivable)
 
-    # every existing customer gets its search row
-    from portal.models.customers import refresh_search
-
+    # every existing customer gets its search row (the text as this revision defined it: a copy, not the
+    # model's refresh_search, which later revisions extend with tables that do not exist yet here)
     connection = op.get_bind()
-    ids = [row[0] for row in connection.execute(sa.text("SELECT id FROM customers"))]
-    refresh_search(connection, ids)
+    contacts = {}
+    for row in connection.execute(sa.text("SELECT customer_id, name, phone, mobile, email FROM contacts ORDER BY id")):
+        contacts.setdefault(row[0], []).extend(row[1:])
+    search = sa.table('customer_search', sa.column('customer_id', sa.Integer), sa.column('text', sa.Text))
+    rows = [{'customer_id': row[0], 'text': _search_text(list(row[1:]) + contacts.get(row[0], []))}
+            for row in connection.execute(sa.text("SELECT id, code, name, name_en, phone, email FROM customers"))]
+    for start in range(0, len(rows), 1000):
+        op.bulk_insert(search, rows[start:start + 1000])
+
+
+def _search_text(fields):
+    """models.customers.search_text as of this revision: NFKC, lower case, white space collapsed, a field a line."""
+    keys = (" ".join(unicodedata.normalize("NFKC", field or "").lower().split()) for field in fields)
+    return "\n".join(key for key in keys if key)
 
 
 def downgrade():

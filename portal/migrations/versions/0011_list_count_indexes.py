@@ -2,7 +2,7 @@
 (owner_id, id), so that PostgreSQL counts from the two indexes alone (6.7 ms -> 1.9 ms at 100,000 orders)
 
 Revision ID: 0011_list_count_indexes
-Revises: 0009_data_versions
+Revises: 0010_customer_search_grams
 Create Date: 2026-11-27
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0011_list_count_indexes'
-down_revision = '0009_data_versions'
+down_revision = '0010_customer_search_grams'
 branch_labels = None
 depends_on = None
 
