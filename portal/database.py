@@ -91,11 +91,17 @@ def _on_begin(conn):
 def analyze() -> None:
     """Refresh the query planner's statistics (SQLite keeps none until asked; without them it may walk a
     large table by a poor index). A full ANALYZE: about a second at 100,000 orders on SQLite; a sampled one
-    (analysis_limit) misjudged the order states as selective and led the planner to them."""
+    (analysis_limit) misjudged the order states as selective and led the planner to them. On PostgreSQL a
+    VACUUM ANALYZE: after a bulk load (seed-demo, a restore) the visibility map is empty until vacuumed, and
+    the index-only reads of the search index and the list counts visit every table row instead."""
     from sqlalchemy import text
 
     from .extensions import db
 
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))  # not inside a transaction
+        return
     with db.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.commit()
