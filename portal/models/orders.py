@@ -54,9 +54,10 @@ class Order(db.Model):
         Index("ix_orders_currency_contract", "currency", "contract_date"),  # the last exchange rate of a currency
         Index("ix_orders_state_promised", "state", "promised_date"),  # the list by status, by promised date
         Index("ix_orders_state_created", "state", "created_at"),  # the list by status, newest first
-        # The list's count by status for a salesperson (PostgreSQL: an index-only scan joined by hash to the
-        # customers' (owner_id, id); SQLite keeps walking a salesperson's customers, as with customer_id, state).
-        Index("ix_orders_state_customer", "state", "customer_id"),
+        # The list's count by status for a salesperson: on PostgreSQL an index-only scan (the customer id included)
+        # joined by hash to the customers' (owner_id, id). Not on SQLite: an index (state, customer_id) there took
+        # the receivables query away from its partial index (10 -> 40 ms).
+        Index("ix_orders_state", "state", postgresql_include=["customer_id"]),
         Index("ix_orders_awaiting_shipment", "promised_date", sqlite_where=text(AWAITING_SHIPMENT_SQL),
               postgresql_where=text(AWAITING_SHIPMENT_SQL)),  # to ship this week, late deliveries
         Index("ix_orders_receivable", "customer_id", sqlite_where=text(receivable_sql()),
@@ -88,7 +89,7 @@ class Order(db.Model):
     amount_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     amount_paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     balance_due_on: Mapped[date | None] = mapped_column(Date, index=True)
-    state: Mapped[str] = mapped_column(String(20), default=OrderState.INQUIRY.value, index=True)
+    state: Mapped[str] = mapped_column(String(20), default=OrderState.INQUIRY.value)
     progress: Mapped[int] = mapped_column(default=0)  # production progress, percent
     notes: Mapped[str | None] = mapped_column(Text)  # internal
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
