@@ -20,6 +20,12 @@ def customer_scope(user: User, indexed: bool = True):
     return false()
 
 
+def customer_scope_key(user: User) -> tuple:
+    """All that customer_scope(user) depends on (a cache key for results read through it): the role, and for
+    a salesperson who they are. Change it with customer_scope."""
+    return (user.role, user.id if user.role == Role.SALES.value else None)
+
+
 def visible_customers(user: User, indexed: bool = True) -> Select:
     """The customers `user` may see: salespeople their own, managers, admins and service all (`indexed` see
     customer_scope)."""

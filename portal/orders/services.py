@@ -12,12 +12,13 @@ from sqlalchemy import BigInteger, case, cast, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from .. import audit, datacache, numbering
+from ..customers.access import customer_scope_key
 from ..extensions import db
 from ..paging import CappedPage, capped_count, page_of
 from ..i18n import local_today
 from ..models import (INCOTERMS, ChangeRequest, Customer, DunningNote, Inspection, Order, OrderEvent, OrderItem,
                       OrderState, Payment, PaymentKind, Product, ProductionPlan, ProductionPlanLine, SalesTarget,
-                      Role, Shipment, ShipmentLine, User)
+                      Shipment, ShipmentLine, User)
 from ..models.base import utcnow
 from ..models.orders import AWAITING_SHIPMENT, AWAITING_SHIPMENT_SQL, RECEIVABLE_STATES, receivable_sql
 from ..workflow import Transition, TransitionError, Workflow
@@ -734,11 +735,6 @@ def _open_orders(user: User, owner_id: int | None):
     return stmt.where(Customer.owner_id == owner_id) if owner_id else stmt
 
 
-def scope_key(user: User) -> tuple:
-    """What customer_scope(user) depends on: the role, and for a salesperson who they are."""
-    return (user.role, user.id if user.role == Role.SALES.value else None)
-
-
 RECEIVABLE_TABLES = ("orders", "customers")  # what the ageing reads (payments and shipments update orders)
 
 
@@ -785,7 +781,7 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
     per worker until an order or customer changes: portal/datacache.py). Only the orders of the customers on
     the page asked for are loaded and split in Python for their rows."""
     ranked, totals = datacache.cached(
-        "receivables", RECEIVABLE_TABLES, (scope_key(user), owner_id, as_of),
+        "receivables", RECEIVABLE_TABLES, (customer_scope_key(user), owner_id, as_of),
         lambda: _ranked_receivables(user, as_of, owner_id))
     totals = {currency: dict(buckets) for currency, buckets in totals.items()}  # the cached value stays as it is
     shown = ranked if per_page is None else ranked[(max(page, 1) - 1) * per_page:max(page, 1) * per_page]
@@ -820,7 +816,7 @@ def collection_rate(user: User, start: date, end: date, owner_id: int | None = N
     (deposits on the contract date, balances on their due date), summed in the database; kept per worker
     until an order, payment or customer changes (portal/datacache.py)."""
     result = datacache.cached("collection_rate", ("orders", "payments", "customers"),
-                              (scope_key(user), owner_id, start, end),
+                              (customer_scope_key(user), owner_id, start, end),
                               lambda: _collection_rate(user, start, end, owner_id))
     return {currency: dict(row) for currency, row in result.items()}
 
