@@ -94,11 +94,32 @@ def _product_choices():
     return [("", "—")] + [(str(p.id), f"{p.code} {p.name}") for p in products]
 
 
+class PageForms:
+    """The order page's blank forms, each built when the template first shows it: most sections show their
+    form only in some states, and ten forms (with the products for the item form and the last exchange rate
+    for the action form) cost more than the page's records. A form given with its errors is used as it is."""
+
+    def __init__(self, given: dict, **factories):
+        self._given = given
+        self._factories = factories
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        form = self._given.get(name) or self._factories[name]()
+        setattr(self, name, form)
+        return form
+
+
+def _item_form():
+    form = ItemForm(formdata=None)
+    form.product_id.choices = _product_choices()
+    return form
+
+
 def _detail(order: Order, status: int = 200, **forms):
     """The order page; `forms` replaces the blank form of the section that failed, with its errors."""
     today = local_today()
-    item_form = forms.get("item_form") or ItemForm(formdata=None)
-    item_form.product_id.choices = _product_choices()
     editing_item = forms.get("editing_item") or request.args.get("edit_item", type=int)
     edit_form = forms.get("edit_item_form")
     if editing_item and edit_form is None:
@@ -109,26 +130,30 @@ def _detail(order: Order, status: int = 200, **forms):
     if edit_form is not None:
         edit_form.product_id.choices = _product_choices()
     plan = order.plan
-    plan_form = forms.get("plan_form") or PlanForm(formdata=None, obj=plan)
     shipped = services.shipped_quantities(order)
+    page_forms = PageForms(
+        forms,
+        action_form=lambda: ActionForm(formdata=None, contract_date=today,
+                                       exchange_rate=services.last_exchange_rate(order.currency)),
+        item_form=_item_form,
+        progress_form=lambda: ProgressForm(formdata=None, progress=order.progress),
+        payment_form=lambda: PaymentForm(formdata=None, received_on=today, amount=services.open_amount(order)),
+        plan_form=lambda: PlanForm(formdata=None, obj=plan),
+        inspection_form=lambda: InspectionForm(formdata=None, inspected_on=today),
+        shipment_form=lambda: ShipmentForm(formdata=None, ship_date=today),
+        change_form=lambda: ChangeForm(formdata=None),
+        dunning_form=lambda: DunningForm(formdata=None, noted_on=today),
+        file_form=lambda: FileForm(formdata=None),
+    )
     context = {
         "order": order, "today": today,
         "actions": services.WORKFLOW.allowed(order, current_user, True) if current_user.role != "service" else [],
         "may_edit": services.may_edit_terms(order) is not False and current_user.role != "service",
-        "action_form": forms.get("action_form") or ActionForm(
-            formdata=None, contract_date=today, exchange_rate=services.last_exchange_rate(order.currency)),
-        "item_form": item_form, "edit_item_form": edit_form, "editing_item": editing_item,
-        "progress_form": forms.get("progress_form") or ProgressForm(formdata=None, progress=order.progress),
-        "payment_form": forms.get("payment_form") or PaymentForm(formdata=None, received_on=today,
-                                                                 amount=services.open_amount(order)),
-        "plan_form": plan_form, "plan": plan,
-        "inspection_form": forms.get("inspection_form") or InspectionForm(formdata=None, inspected_on=today),
-        "shipment_form": forms.get("shipment_form") or ShipmentForm(formdata=None, ship_date=today),
+        "forms": page_forms, "action_errors": forms["action_form"].form_errors if forms.get("action_form") else [],
+        "edit_item_form": edit_form, "editing_item": editing_item,
+        "plan": plan,
         "shipment_quantities": forms.get("shipment_quantities") or {},
         "plan_quantities": forms.get("plan_quantities") or {},
-        "change_form": forms.get("change_form") or ChangeForm(formdata=None),
-        "dunning_form": forms.get("dunning_form") or DunningForm(formdata=None, noted_on=today),
-        "file_form": forms.get("file_form") or FileForm(formdata=None),
         "shipped": shipped, "remaining": {i.id: i.quantity - shipped.get(i.id, 0) for i in order.items},
         "deposit_due": services.deposit_due(order), "open_amount": services.open_amount(order),
         "ageing": services.ageing(order, today), "dues": services.dues(order),
