@@ -9,10 +9,11 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import attachments, audit, numbering
+from ..customers.access import customer_scope_key
 from ..extensions import db
 from ..i18n import local_today, local_zone
 from ..models import (Category, Channel, CompanySettings, Customer, Department, Order, OrderItem, Resolution, Role,
@@ -463,14 +464,29 @@ def tickets_of_customer(user: User, customer_id: int, limit: int = 10) -> list[T
                               .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit)).all()
 
 
+# The order page's statements for each scope (customer_scope_key: a role, or one salesperson), built once:
+# building them cost more than running them.
+_OF_ORDER: dict[tuple, tuple] = {}
+
+
+def _of_order(user: User) -> tuple:
+    key = customer_scope_key(user)
+    if key not in _OF_ORDER:
+        order_id, limit = bindparam("order_id"), bindparam("limit")
+        _OF_ORDER[key] = (
+            visible_tickets(user).where(Ticket.order_id == order_id)
+            .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit),
+            visible_service_records(user).where(ServiceRecord.order_id == order_id)
+            .order_by(ServiceRecord.served_on.desc(), ServiceRecord.id.desc()).limit(limit))
+    return _OF_ORDER[key]
+
+
 def tickets_of_order(user: User, order_id: int, limit: int = 20) -> list[Ticket]:
-    return db.session.scalars(visible_tickets(user).where(Ticket.order_id == order_id)
-                              .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit)).all()
+    return db.session.scalars(_of_order(user)[0], {"order_id": order_id, "limit": limit}).all()
 
 
 def records_of_order(user: User, order_id: int, limit: int = 20) -> list[ServiceRecord]:
-    return db.session.scalars(visible_service_records(user).where(ServiceRecord.order_id == order_id)
-                              .order_by(ServiceRecord.served_on.desc(), ServiceRecord.id.desc()).limit(limit)).all()
+    return db.session.scalars(_of_order(user)[1], {"order_id": order_id, "limit": limit}).all()
 
 
 # Service records (服务记录)

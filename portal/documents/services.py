@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, Text, select
+from sqlalchemy import String, Text, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, numbering
@@ -311,10 +311,14 @@ def issue(subject: Subject, user: User, reason: str = "", options: dict | None =
     return document
 
 
+_OF_ORDER = (select(IssuedDocument).where(IssuedDocument.order_id == bindparam("order_id"))
+             .order_by(IssuedDocument.version.desc()))
+
+
 def order_documents(order: Order) -> dict:
-    """Everything the order page lists: per kind (and per shipment) the versions, newest first. One query."""
-    rows = db.session.scalars(select(IssuedDocument).where(IssuedDocument.order_id == order.id)
-                              .order_by(IssuedDocument.version.desc())).all()
+    """Everything the order page lists: per kind (and per shipment) the versions, newest first. One query,
+    built once."""
+    rows = db.session.scalars(_OF_ORDER, {"order_id": order.id}).all()
     by_subject: dict[tuple[str, int], list[IssuedDocument]] = {}
     for row in rows:
         by_subject.setdefault((row.kind, row.subject_id), []).append(row)

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, case, cast, func, or_, select, text
+from sqlalchemy import BigInteger, bindparam, case, cast, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from .. import audit, datacache, numbering
@@ -851,12 +851,15 @@ def _collection_rate(user: User, start: date, end: date, owner_id: int | None) -
     return result
 
 
+_DUNNING_NOTES = (select(DunningNote).where(DunningNote.order_id.in_(bindparam("order_ids", expanding=True)))
+                  .order_by(DunningNote.noted_on.desc(), DunningNote.id.desc()))
+
+
 def dunning_notes(order_ids: list[int]) -> dict[int, list[DunningNote]]:
     notes: dict[int, list[DunningNote]] = {}
     if not order_ids:
         return notes
-    for note in db.session.scalars(select(DunningNote).where(DunningNote.order_id.in_(order_ids))
-                                   .order_by(DunningNote.noted_on.desc(), DunningNote.id.desc())):
+    for note in db.session.scalars(_DUNNING_NOTES, {"order_ids": list(order_ids)}):
         notes.setdefault(note.order_id, []).append(note)
     return notes
 

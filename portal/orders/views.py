@@ -19,7 +19,7 @@ from ..customers.services import salespeople
 from ..extensions import db
 from ..i18n import local_today
 from ..models import (ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Payment, Product,
-                      ProductionPlan, Role, Shipment, ShipmentLine, User)
+                      ProductionPlan, ProductionPlanLine, Role, Shipment, ShipmentLine, User)
 from ..web import apply_errors, render, see_other
 from ..workflow import TransitionError
 from . import bp, services
@@ -64,6 +64,8 @@ _RECORDS = {
     .options(joinedload(OrderEvent.user)),
 }
 _PLAN = select(ProductionPlan).where(ProductionPlan.order_id == _ORDER_ID)
+_PLAN_LINES = (select(ProductionPlanLine).where(ProductionPlanLine.plan_id == bindparam("plan_id"))
+               .order_by(ProductionPlanLine.id))
 _SHIPMENT_LINES = (select(ShipmentLine).join(Shipment, Shipment.id == ShipmentLine.shipment_id)
                    .where(Shipment.order_id == _ORDER_ID).order_by(ShipmentLine.id))
 
@@ -79,6 +81,8 @@ def _load(order_id: int) -> Order:
             set_committed_value(order, name, db.session.scalars(stmt, params).unique().all())
     if "plan" in unloaded:
         set_committed_value(order, "plan", db.session.scalar(_PLAN, params))
+    if order.plan is not None and "lines" in sa_inspect(order.plan).unloaded:
+        set_committed_value(order.plan, "lines", db.session.scalars(_PLAN_LINES, {"plan_id": order.plan.id}).all())
     if order.shipments and any("lines" in sa_inspect(s).unloaded for s in order.shipments):
         lines = {}
         for line in db.session.scalars(_SHIPMENT_LINES, params):
@@ -158,9 +162,9 @@ def _detail(order: Order, status: int = 200, **forms):
         "deposit_due": services.deposit_due(order), "open_amount": services.open_amount(order),
         "ageing": services.ageing(order, today), "dues": services.dues(order),
         "files": attachments.of(order),
-        "inspection_files": {i.id: attachments.of(i) for i in order.inspections},
+        "inspection_files": attachments.of_each(order.inspections),
         "dunning": services.dunning_notes([order.id]).get(order.id, []),
-        "history": db.session.scalars(audit.history(order).limit(50)).all(),
+        "history": audit.recent(order),
         "payment_kinds": PAYMENT_KIND_LABELS, "bucket_labels": services.BUCKET_LABELS,
         "steps": services.STEPS,
     }
