@@ -125,6 +125,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["navigation"] = _navigation
 
+    from .web import url_before_id
+
+    app.jinja_env.globals["url_before_id"] = url_before_id
+
     from .audit import action_label, entity_label
 
     app.jinja_env.globals.update(action_label=action_label, entity_label=entity_label)

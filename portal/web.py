@@ -1,7 +1,7 @@
 """View helpers shared by every area: page-or-fragment rendering, safe redirects."""
 from urllib.parse import urlsplit
 
-from flask import make_response, redirect, render_template, request
+from flask import make_response, redirect, render_template, request, url_for
 
 
 def is_htmx() -> bool:
@@ -20,6 +20,15 @@ def render(template: str, fragment: str | None = None, status: int = 200, **cont
     response = make_response(render_template(name, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def url_before_id(endpoint: str, id_name: str) -> str:
+    """url_for(endpoint) of a rule that ends with the record's id, without the id: a list writes each row's
+    link as this prefix followed by the id (url_for costs ~30 us, 25 times a page)."""
+    url = url_for(endpoint, **{id_name: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint} does not end with <{id_name}>")
+    return url[:-1]
 
 
 def see_other(location: str):

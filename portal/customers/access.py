@@ -9,14 +9,14 @@ SEE_ALL = (Role.ADMIN.value, Role.MANAGER.value, Role.SERVICE.value)
 EDIT_ALL = (Role.ADMIN.value, Role.MANAGER.value)
 
 
-def customer_scope(user: User, indexed: bool = True):
-    """The condition on Customer for what `user` may see; records of customers (samples, quotations,
-    orders) join their customer and filter with it. `indexed=False` writes the same condition so that the
-    database cannot drive the query from the owner index (see orders.services.list_page)."""
+def customer_scope(user: User, indexed: bool = True, customer=Customer):
+    """The condition on Customer (or `customer`, an alias of it) for what `user` may see; records of customers
+    (samples, quotations, orders) join their customer and filter with it. `indexed=False` writes the same
+    condition so that the database cannot drive the query from the owner index (see orders.services.list_page)."""
     if user.role in SEE_ALL:
         return true()
     if user.role == Role.SALES.value:
-        return (Customer.owner_id if indexed else Customer.owner_id + 0) == user.id
+        return (customer.owner_id if indexed else customer.owner_id + 0) == user.id
     return false()
 
 

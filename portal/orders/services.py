@@ -22,7 +22,7 @@ from ..models import (INCOTERMS, ChangeRequest, Customer, DunningNote, Inspectio
 from ..models.base import utcnow
 from ..models.orders import AWAITING_SHIPMENT, AWAITING_SHIPMENT_SQL, RECEIVABLE_STATES, receivable_sql
 from ..workflow import Transition, TransitionError, Workflow
-from .access import owns, visible_orders
+from .access import ORDER_CUSTOMER, of_customer_where, owns, visible_orders
 
 S = OrderState
 CENT = Decimal("0.01")
@@ -898,8 +898,10 @@ def search(user: User, filters: dict, by_sort_index: bool = False):
     if filters.get("late"):
         stmt = stmt.where(Order.promised_date < local_today(), Order.state.in_(BEFORE_SHIPPING))
     if filters.get("owner"):
-        owner = Customer.owner_id + 0 if by_sort_index else Customer.owner_id
-        stmt = stmt.where(owner == int(filters["owner"]))
+        if by_sort_index:
+            stmt = stmt.where(of_customer_where(ORDER_CUSTOMER.owner_id + 0 == int(filters["owner"])))
+        else:
+            stmt = stmt.where(Customer.owner_id == int(filters["owner"]))
     sort = filters.get("sort") or "-created"
     columns = {"number": Order.number, "created": Order.created_at, "promised": Order.promised_date,
                "state": Order.state, "customer": Customer.name}

@@ -210,7 +210,9 @@ def index():
     """Orders the user may see, with search, filters and pages; the rows alone for htmx."""
     form = FilterForm(request.args)
     form.state.choices = [("", _("All statuses"))] + [(k, str(v)) for k, v in services.STATE_LABELS.items()]
-    form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in salespeople()]
+    # the salesperson filter is shown to managers and admins; a salesperson's list reads them only to check one given
+    people = salespeople() if current_user.role != Role.SALES.value or request.args.get("owner") else []
+    form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in people]
     filters = form.data if form.validate() else {}
     page = services.list_page(current_user, filters, request.args.get("page", 1, type=int), PER_PAGE,
                               options=LIST_COLUMNS)
