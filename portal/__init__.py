@@ -125,9 +125,10 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["navigation"] = _navigation
 
+    from .forms import render_field
     from .web import url_before_id
 
-    app.jinja_env.globals["url_before_id"] = url_before_id
+    app.jinja_env.globals.update(render_field=render_field, url_before_id=url_before_id)
 
     from .audit import action_label, entity_label
 

@@ -133,3 +133,69 @@ def test_order_count_by_status_indexes(app):
                                                {"n": name}) for name in ("ix_orders_state", "ix_customers_owner_id")}
         assert definitions["ix_orders_state"].endswith("(state) INCLUDE (customer_id)"), definitions
         assert definitions["ix_customers_owner_id"].endswith("(owner_id, id)"), definitions
+
+
+# templates/_macros.html's `field` as a Jinja macro, before portal.forms.render_field replaced it (same markup).
+FIELD_MACRO = """{% macro field(f, hint=None, class_="") %}
+  {% set invalid = f.errors|length > 0 %}
+  <div class="field {{ class_ }} {% if invalid %}has-error{% endif %} field-{{ f.type|lower }}">
+    {% if f.type == "BooleanField" %}
+      <label class="check">{{ f(**({"aria-invalid": "true", "aria-describedby": f.id ~ "-error"} if invalid else {})) }} {{ f.label.text }}</label>
+    {% elif f.type == "RadioField" %}
+      <fieldset><legend>{{ f.label.text }}</legend>
+        {% for option in f %}<label class="check">{{ option() }} {{ option.label.text }}</label>{% endfor %}
+      </fieldset>
+    {% else %}
+      {{ f.label() }}
+      {{ f(**({"aria-invalid": "true", "aria-describedby": f.id ~ "-error"} if invalid else {})) }}
+    {% endif %}
+    {% if hint %}<small class="hint">{{ hint }}</small>{% endif %}
+    {% if invalid %}<ul class="errors" id="{{ f.id }}-error">{% for e in f.errors %}<li>{{ e }}</li>{% endfor %}</ul>{% endif %}
+  </div>
+{% endmacro %}"""
+
+
+def _all_forms():
+    import importlib
+    import pkgutil
+
+    import portal
+    from portal.forms import PortalForm
+
+    for module in pkgutil.walk_packages(portal.__path__, "portal."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+    found, todo = [], [PortalForm]
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        found.append(cls)
+    return [cls for cls in found if cls is not PortalForm]
+
+
+def test_field_renders_what_the_macro_rendered(app):
+    """Every field of every form, blank and with errors (escaped), with and without hint and class."""
+    from markupsafe import Markup
+
+    from portal.forms import render_field
+
+    macro = app.jinja_env.from_string(FIELD_MACRO + "{{ field(f, hint=hint, class_=class_) }}")
+    python = app.jinja_env.from_string('{% from "_macros.html" import field %}{{ field(f, hint=hint, class_=class_) }}')
+    forms = _all_forms()
+    assert len(forms) > 20
+    checked = 0
+    for locale in ("zh", "en"):
+        with app.test_request_context("/"), force_locale(locale):
+            for cls in forms:
+                for f in cls(formdata=None):
+                    if getattr(f, "choices", "") is None:
+                        f.choices = [("", "—"), ("1", "One & <two>")]
+                    for errors, hint, class_ in [([], None, ""), (["Bad <b>&", lazy_gettext("Name")], "Hint & <i>", "full"),
+                                                 ([], Markup("<em>ok</em>"), "choices")]:
+                        f.errors = errors
+                        values = {"f": f, "hint": hint, "class_": class_}
+                        expected = macro.render(**values)
+                        assert python.render(**values) == expected, (cls.__name__, f.name)
+                        assert render_field(f, hint, class_) == expected
+                        checked += 1
+    assert checked > 500
