@@ -712,3 +712,65 @@ def test_receivables_page_by_page_with_totals_over_all_customers(app, client, ma
     assert 'id="receivable-totals"' in page and "欠款客户51" in page and "欠款客户00" not in page
     assert "page=2" in page
     assert "欠款客户00" in client.get(f"/receivables/?as_of={as_of.isoformat()}&page=2").get_data(as_text=True)
+
+
+def test_order_page_builds_only_the_forms_it_shows(app, client, sales, customer):
+    """The item form reads the products and is shown only while the terms may change: a signed order's page
+    neither reads the products nor builds the forms of hidden sections, and runs a fixed number of statements."""
+    from sqlalchemy import event
+
+    login(client, sales)
+    inquiry = _new_order(client, customer)
+    signed = _signed_order(client, customer)
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    counts = {}
+    for order_id in (inquiry, signed):
+        client.get(f"/orders/{order_id}")
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            html = client.get(f"/orders/{order_id}").get_data(as_text=True)
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        counts[order_id] = (len(seen), sum("FROM products" in s for s in seen), 'name="product_id"' in html)
+    assert counts[inquiry][1:] == (1, True)
+    assert counts[signed][1:] == (0, False)
+    assert counts[signed][0] <= 20, counts
+
+
+def test_list_rows_are_the_same_whichever_plan_reads_them(app, client, sales, manager, make_customer, customer,
+                                                          monkeypatch):
+    """The list's rows (customer and salesperson from the joins, "—" without one) and its scope and salesperson
+    filter checked through the order's customer when SQLite walks the sort index (orders.access.of_customer_where)."""
+    from portal.orders import services
+
+    login(client, sales)
+    _new_order(client, customer, customer_po="PO-ROWS")
+    _signed_order(client, customer)
+    nobody = make_customer(name="无人负责客户")
+    with app.app_context():
+        db.session.add(Order(number="DD1999-0002", customer_id=nobody.id, state="inquiry", currency="USD"))
+        db.session.commit()
+    paths = {sales: ["/orders/", "/orders/?sort=customer"],
+             manager: ["/orders/", f"/orders/?owner={sales.id}", "/orders/?sort=-number&page=1"]}
+    clients = {sales: client, manager: app.test_client()}
+    login(clients[manager], manager)
+    client.get("/orders/")  # shows and clears the flashed messages
+    pages = []
+    for walk_from in (10_000, 1):  # the planner's own plan, then the sort-index walk
+        monkeypatch.setattr(services, "WALK_SORT_INDEX_FROM", walk_from)
+        pages.append([clients[user].get(path).get_data(as_text=True)
+                      for user, user_paths in paths.items() for path in user_paths])
+    assert pages[0] == pages[1]
+    own, _by_customer, everyone, owner_filter, _by_number = pages[0]
+    assert "PO-ROWS" in own and customer.name in own and "DD1999-0002" not in own
+    assert "DD1999-0002" in everyone and "王销售" in everyone
+    row = everyone.split("DD1999-0002", 1)[1].split("</tr>", 1)[0]
+    assert "无人负责客户" in row and "<td>—</td>" in row
+    assert "DD1999-0002" not in owner_filter and "PO-ROWS" in owner_filter
