@@ -110,7 +110,7 @@ class PageForms:
         self._factories = factories
 
     def __getattr__(self, name: str):
-        if name.startswith("_"):
+        if name.startswith("_") or name not in self._factories:
             raise AttributeError(name)
         form = self._given.get(name) or self._factories[name]()
         setattr(self, name, form)
