@@ -110,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .admin.services import brand
     from .i18n import HTML_LANG, date_filter, datetime_filter
     from .models import CompanySettings
     from .extensions import db
@@ -121,6 +122,7 @@ def _register_template_helpers(app: Flask) -> None:
             "locale": locale,
             "html_lang": HTML_LANG.get(locale, "zh-CN"),
             "company": lambda: db.session.get(CompanySettings, 1),
+            "brand": brand,
         }
 
     app.jinja_env.globals["navigation"] = _navigation
