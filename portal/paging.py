@@ -44,10 +44,15 @@ def capped_count(stmt: Select, cap: int) -> int:
     return db.session.scalar(select(func.count()).select_from(limited))
 
 
-def page_of(stmt: Select, page: int, per_page: int, total: int, cap: int) -> CappedPage:
-    """The rows of page `page` of `stmt` (already ordered); `total` from capped_count."""
+def page_of(stmt: Select, page: int, per_page: int, total: int, cap: int, rows: bool = False) -> CappedPage:
+    """The rows of page `page` of `stmt` (already ordered); `total` from capped_count. The items are the
+    statement's entities, or with `rows` its rows (a select of columns: no ORM objects to build)."""
     page = min(max(page, 1), 1_000_000)
-    rows = db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)).unique().all()
+    stmt = stmt.limit(per_page + 1).offset((page - 1) * per_page)
+    if rows:
+        rows = db.session.connection().execute(stmt).all()
+    else:
+        rows = db.session.scalars(stmt).unique().all()
     return CappedPage(items=rows[:per_page], page=page, per_page=per_page, total=min(total, cap),
                       capped=total > cap, has_next=len(rows) > per_page)
 

@@ -440,22 +440,22 @@ def _matching_ids(user: User, filters: dict, text: TextQuery | None):
     return stmt
 
 
-def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -> CappedPage:
+def list_page(user: User, filters: dict, page: int, per_page: int, columns=None) -> CappedPage:
     """A page of the customer list at a cost that follows the matches, not the archive. Without a search text
     the matches are counted up to LIST_COUNT_CAP + 1 in the database and the page is read in the list's order.
     With one, the ids of the matches are read first, up to LIST_COUNT_CAP + 1, from the query's rarest index
     entry (_matching_ids); up to the cap
     the page is those customers, sorted; beyond it the matches are many, and the page walks the customers in
     the list's order and checks each (on SQLite along the sort column's index), which ends after the page.
-    What stays costly: a query whose every pair of characters is frequent while few customers hold the whole
+    `columns`: the page as rows of these columns (customers.views.LIST_COLUMNS; the salesperson's name joins
+    in), instead of Customer objects. What stays costly: a query whose every pair of characters is frequent while few customers hold the whole
     query (e.g. a fragment of a phone number) reads all rows of its rarest entry."""
     q = search_key(filters.get("q"))[:100]
     text = text_query(q) if q else None
     if text is None:  # no text: the count alone (an index walk), the page along the sort index
-        total = capped_count(_matching_ids(user, filters, None), LIST_COUNT_CAP)
+        total = capped_count(_matching_ids(user, filters, None).select_from(Customer), LIST_COUNT_CAP)
         by_sort_index = total > LIST_COUNT_CAP and db.session.get_bind().dialect.name == "sqlite"
-        return page_of(search(user, filters, None, by_sort_index=by_sort_index).options(*options),
-                       page, per_page, total, LIST_COUNT_CAP)
+        return _page(search(user, filters, None, by_sort_index=by_sort_index), page, per_page, total, columns)
     # through the connection: the ORM's handling of a thousand plain ids took longer than the statement
     ids = db.session.connection().execute(_matching_ids(user, filters, text).limit(LIST_COUNT_CAP + 1)).scalars().all()
     if not ids:
@@ -466,7 +466,14 @@ def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -
         # the ids written into the statement: as hundreds of parameters it took PostgreSQL several times longer
         stmt = _sorted(visible_customers(user).where(
             Customer.id.in_(bindparam("ids", ids, expanding=True, literal_execute=True))), filters)
-    return page_of(stmt.options(*options), page, per_page, len(ids), LIST_COUNT_CAP)
+    return _page(stmt, page, per_page, len(ids), columns)
+
+
+def _page(stmt, page: int, per_page: int, total: int, columns) -> CappedPage:
+    if columns is None:
+        return page_of(stmt, page, per_page, total, LIST_COUNT_CAP)
+    stmt = stmt.with_only_columns(*columns).outerjoin(User, User.id == Customer.owner_id)
+    return page_of(stmt, page, per_page, total, LIST_COUNT_CAP, rows=True)
 
 
 class Person(NamedTuple):
