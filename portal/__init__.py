@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.access import enforce_login
 
     app.url_map.converters["int"] = security.IdConverter
+    app.session_interface = security.SessionInterface()
     _init_extensions(app)
     _register_blueprints(app)
 
