@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import audit
 from ..auth.access import role_required, staff_required
 from ..extensions import db
-from ..i18n import local_today
+from ..i18n import local_today, translated
 from ..models import Contact, ContactLog, Customer, Order, Quote, Role, SampleRequest, User
 from ..web import apply_errors, is_htmx, render, safe_next, see_other
 from . import bp, excel, services
@@ -44,7 +44,8 @@ LIST_COLUMNS = (Customer.id, Customer.code, Customer.name, Customer.name_en, Cus
 
 @bp.app_template_global()
 def customer_labels():
-    return {"grade": GRADE_LABELS, "status": STATUS_LABELS, "source": SOURCE_LABELS, "log": LOG_KIND_LABELS}
+    return {"grade": translated(GRADE_LABELS), "status": translated(STATUS_LABELS),
+            "source": translated(SOURCE_LABELS), "log": translated(LOG_KIND_LABELS)}
 
 
 @bp.get("/")
