@@ -143,8 +143,12 @@ def _note(session: Session, names: Iterable[str]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _note_flush(session: Session, _context) -> None:
-    _note(session, (obj.__table__.name for obj in (*session.new, *session.dirty, *session.deleted)
-                    if hasattr(obj, "__table__")))
+    """The tables whose rows the flush inserted, updated or deleted. An object is in `session.dirty` also when
+    only one of its collections changed (a contact log added to a customer's), which writes no row of its
+    table: those are left out (the attribute history is still the flush's here)."""
+    changed = [*session.new, *session.deleted,
+               *(obj for obj in session.dirty if session.is_modified(obj, include_collections=False))]
+    _note(session, (obj.__table__.name for obj in changed if hasattr(obj, "__table__")))
 
 
 @event.listens_for(Session, "do_orm_execute")

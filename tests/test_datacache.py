@@ -235,3 +235,25 @@ def test_header_and_salesperson_picker_follow_changes(app, client, login_as, mak
     assert "Newcomer Wu" not in manager.get("/customers/").get_data(as_text=True)
     make_user("sales", display_name="Newcomer Wu")
     assert "Newcomer Wu" in manager.get("/customers/").get_data(as_text=True)
+
+
+def test_a_contact_or_log_entry_leaves_the_customers_token(app, client, login_as, make_customer):
+    """Adding to a customer's collections writes no customers row: the customer aggregates stay cached; editing
+    the customer changes the token."""
+    sales = login_as("sales")
+    customer = make_customer(owner=sales)
+    with app.app_context():
+        datacache.bump_all(db.session.connection())
+        db.session.commit()
+        before = datacache.tokens(["customers"])
+    response = client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": "询问交期"})
+    assert response.status_code in (200, 303)
+    response = client.post(f"/customers/{customer.id}/contacts", data={"name": "周杰", "mobile": "13912345678"})
+    assert response.status_code in (200, 303)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+        assert len(db.session.get(Customer, customer.id).contacts) == 1
+        assert datacache.tokens(["customers"]) == before
+        db.session.get(Customer, customer.id).phone = "0571-1234567"
+        db.session.commit()
+        assert datacache.tokens(["customers"]) != before
