@@ -58,7 +58,7 @@ bench-documents: install-test
 	$(BIN)/python tests/bench/bench_documents.py
 
 ## Load: gunicorn (BENCH_WORKERS=4) and 8 clients over the main pages at 10,000 customers / 100,000 orders;
-## BENCH_CUSTOMERS, BENCH_ORDERS, BENCH_SECONDS (per page), BENCH_REUSE=1, PORTAL_BENCH_DATABASE_URL (see the script)
+## BENCH_CUSTOMERS, BENCH_ORDERS, BENCH_SECONDS (per page), BENCH_REUSE=1, BENCH_WRITE_INTERVAL, PORTAL_BENCH_DATABASE_URL (see the script)
 .PHONY: bench-load
 bench-load: install-test
 	$(BIN)/python tests/bench/bench_load.py

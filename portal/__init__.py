@@ -25,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .auth.access import enforce_login
 
     app.url_map.converters["int"] = security.IdConverter
+    app.session_interface = security.SessionInterface()
     _init_extensions(app)
     _register_blueprints(app)
 
@@ -110,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
 
+    from .admin.services import brand
     from .i18n import HTML_LANG, date_filter, datetime_filter
     from .models import CompanySettings
     from .extensions import db
@@ -121,6 +123,7 @@ def _register_template_helpers(app: Flask) -> None:
             "locale": locale,
             "html_lang": HTML_LANG.get(locale, "zh-CN"),
             "company": lambda: db.session.get(CompanySettings, 1),
+            "brand": brand,
         }
 
     app.jinja_env.globals["navigation"] = _navigation

@@ -37,13 +37,29 @@ from .models.dataversions import DataVersion
 T = TypeVar("T")
 
 #: the tables whose changes are tracked (what the cached aggregates read)
-TRACKED = frozenset({"orders", "payments", "shipments", "customers", "users", "follow_up_visits", "tickets"})
+TRACKED = frozenset({"orders", "payments", "shipments", "customers", "users", "follow_up_visits", "tickets",
+                     "company_settings"})
 MAX_ENTRIES = 256  # per worker; a receivables result at 100,000 orders is ~3,000 small tuples
 _CHANGED = "datacache.changed"  # session.info key: tracked tables written in the current transaction
+_READ = "datacache.read"  # session.info key: every token, as read once in the current transaction
 
 _store: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 stats = {"hits": 0, "misses": 0, "uncached": 0}  # for tests and benchmarks
+
+
+_ALL_TOKENS = select(DataVersion.name, DataVersion.token)
+
+
+def _all_tokens(session) -> dict:
+    """Every table's token, read now (one small statement through the connection, no ORM)."""
+    return dict(session.connection().execute(_ALL_TOKENS).all())
+
+
+def _select(found: dict, names: list[str]) -> tuple | None:
+    if any(name not in found for name in names):
+        return None
+    return tuple(found[name] for name in names)
 
 
 def tokens(tables: Iterable[str]) -> tuple | None:
@@ -52,11 +68,18 @@ def tokens(tables: Iterable[str]) -> tuple | None:
     names = sorted(set(tables))
     if not names:  # a value that never changes (keyed by what identifies it)
         return ()
-    found = dict(db.session.execute(select(DataVersion.name, DataVersion.token)
-                                    .where(DataVersion.name.in_(names))).all())
-    if len(found) != len(names):
-        return None
-    return tuple(found[name] for name in names)
+    return _select(_all_tokens(db.session()), names)
+
+
+def _tokens_before(session, names: list[str]) -> tuple | None:
+    """The tokens a value is keyed by: read once per transaction, so that the several cached values of a page
+    cost one statement. Read before any of them is computed, they are never newer than what is computed after."""
+    if not names:
+        return ()
+    found = session.info.get(_READ)
+    if found is None:
+        found = session.info[_READ] = _all_tokens(session)
+    return _select(found, names)
 
 
 def cached(name: str, tables: Iterable[str], key: tuple, compute: Callable[[], T]) -> T:
@@ -69,7 +92,7 @@ def cached(name: str, tables: Iterable[str], key: tuple, compute: Callable[[], T
     if session.info.get(_CHANGED):
         stats["uncached"] += 1
         return compute()
-    before = tokens(tables)
+    before = _tokens_before(session, list(tables))
     if before is None:
         stats["uncached"] += 1
         return compute()
@@ -120,8 +143,12 @@ def _note(session: Session, names: Iterable[str]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _note_flush(session: Session, _context) -> None:
-    _note(session, (obj.__table__.name for obj in (*session.new, *session.dirty, *session.deleted)
-                    if hasattr(obj, "__table__")))
+    """The tables whose rows the flush inserted, updated or deleted. An object is in `session.dirty` also when
+    only one of its collections changed (a contact log added to a customer's), which writes no row of its
+    table: those are left out (the attribute history is still the flush's here)."""
+    changed = [*session.new, *session.deleted,
+               *(obj for obj in session.dirty if session.is_modified(obj, include_collections=False))]
+    _note(session, (obj.__table__.name for obj in changed if hasattr(obj, "__table__")))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -146,3 +173,10 @@ def _bump_on_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+    session.info.pop(_READ, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_read_tokens(session: Session) -> None:
+    """The next transaction reads the tokens again (they may have changed, by this commit or another)."""
+    session.info.pop(_READ, None)

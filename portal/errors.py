@@ -59,7 +59,7 @@ def database_unavailable_page():
     db.session.rollback()
     g._login_user = login_manager.anonymous_user()  # the layout and headers then ask nothing of the database
     with force_locale(locale):
-        response = error_page(503, SAVED_BUT_NOT_SHOWN if saved else None, company=lambda: None)
+        response = error_page(503, SAVED_BUT_NOT_SHOWN if saved else None, company=lambda: None, brand=lambda: None)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Retry-After"] = "5"
     return response

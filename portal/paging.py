@@ -3,6 +3,7 @@ as Odoo shows it) and the next page is known from one row more than the page hol
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, literal, select
@@ -45,13 +46,31 @@ def capped_count(stmt: Select, cap: int) -> int:
 
 
 def page_of(stmt: Select, page: int, per_page: int, total: int, cap: int, rows: bool = False) -> CappedPage:
-    """The entities of page `page` of `stmt` (already ordered), or with `rows` its rows; `total` from
-    capped_count."""
+    """The rows of page `page` of `stmt` (already ordered); `total` from capped_count. The items are the
+    statement's entities, or with `rows` its rows (a select of columns: no ORM objects to build)."""
     page = min(max(page, 1), 1_000_000)
     stmt = stmt.limit(per_page + 1).offset((page - 1) * per_page)
-    rows = db.session.execute(stmt).all() if rows else db.session.scalars(stmt).unique().all()
+    if rows:
+        rows = plain_rows(db.session.connection().execute(stmt).all())
+    else:
+        rows = db.session.scalars(stmt).unique().all()
     return CappedPage(items=rows[:per_page], page=page, per_page=per_page, total=min(total, cap),
                       capped=total > cap, has_next=len(rows) > per_page)
+
+
+_ROW_CLASSES: dict = {}
+
+
+def plain_rows(rows: list) -> list:
+    """Result rows as named tuples: a template reads each field of each row, and a named tuple's attribute is
+    several times quicker to read than a Row's (~0.1 against ~0.6 us)."""
+    if not rows:
+        return rows
+    fields = rows[0]._fields
+    row_class = _ROW_CLASSES.get(fields)
+    if row_class is None:
+        row_class = _ROW_CLASSES[fields] = namedtuple("PlainRow", fields, rename=True)
+    return [row_class._make(row) for row in rows]
 
 
 def page_of_list(rows: list, page: int, per_page: int) -> CappedPage:

@@ -202,6 +202,7 @@ def test_list_page_runs_a_fixed_number_of_statements(app, client, login_as, make
     owners = [make_user("sales") for _ in range(3)]
     for i in range(3):
         make_customer(owner=owners[i % 3])
+    client.get("/customers/")  # per-worker caches filled (portal/datacache.py): their misses are not rows
     few = _count_statements(app, lambda: client.get("/customers/"))
     for i in range(30):
         make_customer(owner=owners[i % 3])
@@ -355,3 +356,20 @@ def test_bank_details_are_kept_and_shown(app, client, login_as, make_customer):
     response = client.post(f"/customers/{customer.id}/edit", data=data)
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     assert "中国银行宁波分行" in client.get(f"/customers/{customer.id}").get_data(as_text=True)
+
+
+def test_list_counts_every_customer_in_scope(app, client, login_as, make_user, make_customer):
+    """The count above the list: a manager's covers every customer, a salesperson's their own, a filter's its
+    matches (counted in the database, up to the cap)."""
+    manager = login_as("manager")
+    owners = [make_user("sales"), make_user("sales")]
+    for i in range(5):
+        make_customer(owner=owners[i % 2], grade="A" if i < 2 else "B")
+    html = client.get("/customers/").get_data(as_text=True)
+    assert "共 5 个客户" in html and "id=\"result-count\"" in html
+    assert "共 2 个客户" in client.get("/customers/?grade=A").get_data(as_text=True)
+    assert "共 3 个客户" in client.get(f"/customers/?owner={owners[0].id}").get_data(as_text=True)
+    seller = app.test_client()
+    login(seller, owners[1])
+    assert "共 2 个客户" in seller.get("/customers/").get_data(as_text=True)
+    assert manager

@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models import Customer, DataVersion, FollowUpVisit, Order, User
 from portal.orders import services as orders
 from portal.satisfaction import services as satisfaction
+from tests.conftest import login
 
 
 @pytest.fixture(autouse=True)
@@ -210,3 +211,49 @@ def test_satisfaction_month_follows_a_visit_recorded_by_another_session(app, ctx
     assert {row["customer"] for row in satisfaction.month_figures(2026, 10)["rows"]} == {"改名满意度有限公司"}
     # the month before is another key; an empty month stays empty
     assert satisfaction.month_figures(2026, 9)["visits"] == 0
+
+
+def test_header_and_salesperson_picker_follow_changes(app, client, login_as, make_user):
+    """Every page's company name and the salesperson pickers come from the per-worker cache, and a change shows on
+    the next request."""
+    with app.app_context():
+        datacache.bump_all(db.session.connection())
+        db.session.commit()
+    login_as("admin")
+    assert client.post("/admin/settings", data={"name_zh": "甲工厂", "visit_delay_days": "7"}).status_code == 303
+    anonymous = app.test_client()
+    assert "甲工厂" in anonymous.get("/login").get_data(as_text=True)
+    hits = datacache.stats["hits"]
+    assert "甲工厂" in anonymous.get("/login").get_data(as_text=True)
+    assert datacache.stats["hits"] > hits  # served from the cache
+    assert client.post("/admin/settings", data={"name_zh": "乙工厂", "visit_delay_days": "7"}).status_code == 303
+    page = anonymous.get("/login").get_data(as_text=True)
+    assert "乙工厂" in page and "甲工厂" not in page
+
+    manager = app.test_client()
+    login(manager, make_user("manager"))
+    assert "Newcomer Wu" not in manager.get("/customers/").get_data(as_text=True)
+    make_user("sales", display_name="Newcomer Wu")
+    assert "Newcomer Wu" in manager.get("/customers/").get_data(as_text=True)
+
+
+def test_a_contact_or_log_entry_leaves_the_customers_token(app, client, login_as, make_customer):
+    """Adding to a customer's collections writes no customers row: the customer aggregates stay cached; editing
+    the customer changes the token."""
+    sales = login_as("sales")
+    customer = make_customer(owner=sales)
+    with app.app_context():
+        datacache.bump_all(db.session.connection())
+        db.session.commit()
+        before = datacache.tokens(["customers"])
+    response = client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": "询问交期"})
+    assert response.status_code in (200, 303)
+    response = client.post(f"/customers/{customer.id}/contacts", data={"name": "周杰", "mobile": "13912345678"})
+    assert response.status_code in (200, 303)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Customer)) == 1
+        assert len(db.session.get(Customer, customer.id).contacts) == 1
+        assert datacache.tokens(["customers"]) == before
+        db.session.get(Customer, customer.id).phone = "0571-1234567"
+        db.session.commit()
+        assert datacache.tokens(["customers"]) != before

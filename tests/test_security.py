@@ -144,3 +144,17 @@ def test_nul_characters_and_huge_ids_are_refused_cleanly(client, login_as, make_
     assert client.get("/customers/?q=%00").status_code == 422
     assert client.get(f"/customers/{2**31}").status_code == 404
     assert client.get("/orders/99999999999999999999").status_code == 404
+
+
+def test_session_cookie_is_re_signed_at_most_once_a_minute(app, client, make_user):
+    """The idle expiry moves on with use, but an unchanged session is not re-signed on every response."""
+    from datetime import timedelta
+
+    login(client, make_user("sales"))
+    client.get("/customers/")  # the session's CSRF secret is made on the first page after the login: a change
+    response = client.get("/customers/")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    app.session_interface.refresh_after = timedelta(0)  # a minute later
+    cookie = client.get("/customers/").headers["Set-Cookie"]
+    assert "Expires=" in cookie and "HttpOnly" in cookie
+    assert client.get("/customers/").status_code == 200  # the re-signed cookie is still the same login

@@ -1,6 +1,7 @@
 """User administration, company settings, and reading the audit trail."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,7 +9,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from .. import audit, uploads
+from .. import audit, datacache, uploads
 from ..auth import services as auth_services
 from ..extensions import db
 from ..models import AuditLog, CompanySettings, Customer, Role, User
@@ -99,6 +100,34 @@ def company_settings() -> CompanySettings:
         db.session.add(settings)
         db.session.flush()
     return settings
+
+
+@dataclass(frozen=True)
+class Brand:
+    """What every page's header shows of the company: its name and whether it has a logo."""
+
+    name_zh: str
+    name_en: str
+    logo_file: str | None
+
+    def name(self, locale: str = "zh") -> str:  # as CompanySettings.name
+        if locale == "en" and self.name_en:
+            return self.name_en
+        return self.name_zh or self.name_en
+
+
+_BRAND = select(CompanySettings.name_zh, CompanySettings.name_en, CompanySettings.logo_file).where(
+    CompanySettings.id == 1)
+
+
+def brand() -> Brand | None:
+    """The header's company name and logo, kept per worker until the settings change (portal/datacache.py):
+    every page shows them, and reading the settings row cost more than the cache's token check."""
+    def read():
+        row = db.session.connection().execute(_BRAND).first()
+        return Brand(*row) if row else None
+
+    return datacache.cached("brand", ("company_settings",), (), read)
 
 
 LOGO_MAX_BYTES = 2 * 1024 * 1024

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
@@ -13,12 +14,12 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.sql.elements import True_
 from sqlalchemy.orm import contains_eager, selectinload
 
-from .. import audit, numbering
+from .. import audit, datacache, numbering
 from ..extensions import db
 from ..models import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch, CustomerSearchGram, CustomerStatus,
                       Grade, LogKind, Role, Source, User)
 from ..models.customers import search_key
-from ..paging import CappedPage, page_of
+from ..paging import CappedPage, capped_count, page_of
 from .access import customer_scope, visible_customers
 
 # GB 32100-2015: 18 characters from this alphabet; the last is a check character.
@@ -439,15 +440,22 @@ def _matching_ids(user: User, filters: dict, text: TextQuery | None):
     return stmt
 
 
-def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -> CappedPage:
-    """A page of the customer list at a cost that follows the matches, not the archive. The ids of the matches
-    are read first, up to LIST_COUNT_CAP + 1, from the query's rarest index entry (_matching_ids); up to the cap
+def list_page(user: User, filters: dict, page: int, per_page: int, columns=None) -> CappedPage:
+    """A page of the customer list at a cost that follows the matches, not the archive. Without a search text
+    the matches are counted up to LIST_COUNT_CAP + 1 in the database and the page is read in the list's order.
+    With one, the ids of the matches are read first, up to LIST_COUNT_CAP + 1, from the query's rarest index
+    entry (_matching_ids); up to the cap
     the page is those customers, sorted; beyond it the matches are many, and the page walks the customers in
     the list's order and checks each (on SQLite along the sort column's index), which ends after the page.
-    What stays costly: a query whose every pair of characters is frequent while few customers hold the whole
+    `columns`: the page as rows of these columns (customers.views.LIST_COLUMNS; the salesperson's name joins
+    in), instead of Customer objects. What stays costly: a query whose every pair of characters is frequent while few customers hold the whole
     query (e.g. a fragment of a phone number) reads all rows of its rarest entry."""
     q = search_key(filters.get("q"))[:100]
     text = text_query(q) if q else None
+    if text is None:  # no text: the count alone (an index walk), the page along the sort index
+        total = capped_count(_matching_ids(user, filters, None).select_from(Customer), LIST_COUNT_CAP)
+        by_sort_index = total > LIST_COUNT_CAP and db.session.get_bind().dialect.name == "sqlite"
+        return _page(search(user, filters, None, by_sort_index=by_sort_index), page, per_page, total, columns)
     # through the connection: the ORM's handling of a thousand plain ids took longer than the statement
     ids = db.session.connection().execute(_matching_ids(user, filters, text).limit(LIST_COUNT_CAP + 1)).scalars().all()
     if not ids:
@@ -458,11 +466,31 @@ def list_page(user: User, filters: dict, page: int, per_page: int, options=()) -
         # the ids written into the statement: as hundreds of parameters it took PostgreSQL several times longer
         stmt = _sorted(visible_customers(user).where(
             Customer.id.in_(bindparam("ids", ids, expanding=True, literal_execute=True))), filters)
-    return page_of(stmt.options(*options), page, per_page, len(ids), LIST_COUNT_CAP)
+    return _page(stmt, page, per_page, len(ids), columns)
 
 
-def salespeople() -> list[User]:
-    return db.session.scalars(select(User).where(User.role.in_((Role.SALES.value, Role.MANAGER.value)),
-                                                 User.active.is_(True)).order_by(User.display_name)).all()
+def _page(stmt, page: int, per_page: int, total: int, columns) -> CappedPage:
+    if columns is None:
+        return page_of(stmt, page, per_page, total, LIST_COUNT_CAP)
+    stmt = stmt.with_only_columns(*columns).outerjoin(User, User.id == Customer.owner_id)
+    return page_of(stmt, page, per_page, total, LIST_COUNT_CAP, rows=True)
+
+
+class Person(NamedTuple):
+    """A salesperson as the pickers and the targets table show one."""
+
+    id: int
+    display_name: str
+
+
+_SALESPEOPLE = select(User.id, User.display_name).where(
+    User.role.in_((Role.SALES.value, Role.MANAGER.value)), User.active.is_(True)).order_by(User.display_name, User.id)
+
+
+def salespeople() -> tuple[Person, ...]:
+    """The active salespeople and managers, by name: the salesperson pickers of most lists. Kept per worker until
+    a user changes (portal/datacache.py)."""
+    return datacache.cached("salespeople", ("users",), (), lambda: tuple(
+        Person(*row) for row in db.session.connection().execute(_SALESPEOPLE)))
 
 

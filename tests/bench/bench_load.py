@@ -13,7 +13,9 @@ benchmarks only).
 3. signs in as sales1, manager and buyer1 (BENCH_SESSIONS sessions each, default 2);
 4. drives each page on its own with BENCH_CLIENTS (default 8) closed-loop clients for BENCH_SECONDS
    (default 30; after BENCH_WARMUP seconds, default 3, not counted), /healthz first as the ceiling,
-   then all pages together as a mix (BENCH_MIX=0 leaves that out);
+   then all pages together as a mix (BENCH_MIX=0 leaves that out), and the mix again while sales1 records a
+   payment of 0.01 every BENCH_WRITE_INTERVAL seconds (default 1; 0 leaves it out): each payment changes the
+   tables under the cached receivables, on every worker (it adds ~30 fen a run to the order's payments);
 5. prints a Markdown table: requests, errors, req/s, p50/p95/p99 ms, ratio to /healthz, pass/fail;
 6. reports each worker's RSS at start and end (a long BENCH_SECONDS is a soak run).
 gunicorn is stopped at the end, also on errors and Ctrl-C. Exit status 1 when a target is missed.
@@ -35,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.loadgen import Result, Session, drive, make_pool  # noqa: E402
+from tests.bench.loadgen import CSRF, Result, Session, drive, make_pool, start_writer  # noqa: E402
 
 P95_TARGET_MS = 100.0
 RATIO_TARGET = 0.15
@@ -264,7 +266,9 @@ def run() -> int:
           f"order {ids['order']}")
 
     started: list[subprocess.Popen] = []
+    write_interval = float(os.environ.get("BENCH_WRITE_INTERVAL", "1"))
     pool = make_pool(clients)
+    writer_pool = make_pool(1)
     try:
         port = free_port()
         server = start_gunicorn(instance, url, workers, port, started)
@@ -311,15 +315,44 @@ def run() -> int:
             result = measure_mix(plan, logged_in, sessions, clients, port, warmup, seconds, pool)
             rows.append(("all pages above, mixed", "all", "mix", result, sum(map(rss_mb_or0, worker_pids(server.pid)))))
             report_line("mix", result)
+            if write_interval > 0:
+                # the same mix while sales1 records a payment of 0.01 on the order every `write_interval` s:
+                # each one changes the orders and payments, so every worker's cached receivables (and
+                # collection rate) are computed again after it (what a desk that writes costs the cache)
+                writer = start_writer("127.0.0.1", port, logged_in["sales1"][0], f"/orders/{ids['order']}/payments",
+                                      payment_form(port, logged_in["sales1"][0], ids["order"]), write_interval,
+                                      warmup + seconds + 1, writer_pool)
+                result = measure_mix(plan, logged_in, sessions, clients, port, warmup, seconds, pool)
+                writes = writer.get()
+                label = f"all pages above, mixed, a payment every {write_interval:g} s"
+                rows.append((label, "all", "mix", result, sum(map(rss_mb_or0, worker_pids(server.pid)))))
+                report_line("mix with writes", result)
+                rows.append((f"the payments posted meanwhile (`POST /orders/{ids['order']}/payments`)", "sales1",
+                             "write", writes, sum(map(rss_mb_or0, worker_pids(server.pid)))))
+                report_line("writes", writes)
 
         pids_end = worker_pids(server.pid)
         rss_end = {pid: rss_mb(pid) for pid in pids_end}
         return report(rows, ceiling, rss_start, rss_end, backend, ids, clients, workers, seconds)
     finally:
-        pool.terminate()
-        pool.join()
+        for each in (pool, writer_pool):
+            each.terminate()
+            each.join()
         for process in started:
             stop_gunicorn(process)
+
+
+def payment_form(port: int, cookies: dict, order_id: int) -> str:
+    """The body of a 0.01 balance payment on the order, with the session's CSRF token from the order page."""
+    session = Session("127.0.0.1", port)
+    session.cookies = dict(cookies)
+    status, body, _ = session.request("GET", f"/orders/{order_id}")
+    match = CSRF.search(body.decode("utf-8", "replace"))
+    if status != 200 or not match:
+        raise SystemExit(f"order page for the writer: HTTP {status}, csrf token found: {bool(match)}")
+    return urllib.parse.urlencode({"csrf_token": match.group(1) or match.group(2), "kind": "balance",
+                                   "amount": "0.01", "received_on": date.today().isoformat(),
+                                   "method": "", "reference": "bench", "note": ""})
 
 
 def measure_mix(plan, logged_in, sessions, clients, port, warmup, seconds, pool) -> Result:
@@ -359,7 +392,7 @@ def report(rows, ceiling: Result, rss_start: dict, rss_end: dict, backend: str, 
         checks = []
         if result.errors:
             checks.append(f"FAIL errors {result.errors}")
-        if kind != "ceiling":
+        if kind not in ("ceiling", "write"):  # the writes are reported, their errors counted
             p95 = result.percentile(95)
             checks.append("p95 ok" if p95 < P95_TARGET_MS else "FAIL p95")
             if kind in ("list", "detail"):

@@ -136,6 +136,40 @@ def _client(args) -> Result:
     return result
 
 
+def _writer(args) -> Result:
+    """One signed-in user posting `body` to `path` every `interval` seconds for `seconds` (a 303 is success)."""
+    host, port, cookies, path, body, interval, seconds = args
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()), "Accept-Language": "zh",
+               "Content-Type": "application/x-www-form-urlencoded"}
+    result = Result()
+    result.started = time.perf_counter()
+    end = result.started + seconds
+    next_at = result.started
+    while next_at < end:
+        time.sleep(max(0.0, next_at - time.perf_counter()))
+        now = time.perf_counter()
+        try:
+            conn = http.client.HTTPConnection(host, port, timeout=60)
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            status = response.status
+            conn.close()
+        except Exception as error:  # noqa: BLE001 - counted and reported as an error
+            status = type(error).__name__
+        took = time.perf_counter() - now
+        (result.latencies if status == 303 else result.error_latencies).append(took)
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+        next_at += interval
+    result.finished = time.perf_counter()
+    return result
+
+
+def start_writer(host: str, port: int, cookies: dict, path: str, body: str, interval: float, seconds: float, pool):
+    """_writer in one of the pool's processes, at once; `.get()` on the returned handle gives its Result."""
+    return pool.apply_async(_writer, ((host, port, cookies, path, body, interval, seconds),))
+
+
 def drive(host: str, port: int, clients: list[tuple[dict, list[str]]], seconds: float, pool) -> Result:
     """Run every client (cookies, paths to cycle through) for `seconds` at once; merged result."""
     start_at = time.time() + 0.3
