@@ -17,7 +17,7 @@ from ..auth.access import role_required, staff_required
 from ..customers.access import get_customer_or_404, visible_customers
 from ..customers.services import salespeople
 from ..extensions import db
-from ..i18n import local_today
+from ..i18n import local_today, translated
 from ..models import (ChangeRequest, Customer, Inspection, Order, OrderEvent, OrderItem, Payment, Product,
                       ProductionPlan, ProductionPlanLine, Role, Shipment, ShipmentLine, User)
 from ..web import apply_errors, render, see_other
@@ -49,7 +49,7 @@ def _list_rows(stmt):
 
 @bp.app_template_global()
 def order_state_label(state: str) -> str:
-    return str(services.STATE_LABELS.get(state, state))
+    return translated(services.STATE_LABELS).get(state, state)
 
 
 _ORDER_ID = bindparam("order_id")
@@ -211,7 +211,7 @@ def _submit(order: Order, form, form_name: str, action, message: str, anchor: st
 def index():
     """Orders the user may see, with search, filters and pages; the rows alone for htmx."""
     form = FilterForm(request.args)
-    form.state.choices = [("", _("All statuses"))] + [(k, str(v)) for k, v in services.STATE_LABELS.items()]
+    form.state.choices = [("", _("All statuses"))] + list(translated(services.STATE_LABELS).items())
     # the salesperson filter is shown to managers and admins; a salesperson's list reads them only to check one given
     people = salespeople() if current_user.role != Role.SALES.value or request.args.get("owner") else []
     form.owner.choices = [("", _("All salespeople"))] + [(str(u.id), u.display_name) for u in people]
@@ -565,17 +565,17 @@ CHANGE_STATE_LABELS = {"requested": _l("Waiting for approval"), "approved": _l("
 
 @bp.app_template_global()
 def event_label(kind: str) -> str:
-    return str(EVENT_LABELS.get(kind, kind))
+    return translated(EVENT_LABELS).get(kind, kind)
 
 
 @bp.app_template_global()
 def plan_state_label(state: str) -> str:
-    return str(PLAN_STATE_LABELS.get(state, state))
+    return translated(PLAN_STATE_LABELS).get(state, state)
 
 
 @bp.app_template_global()
 def change_state_label(state: str) -> str:
-    return str(CHANGE_STATE_LABELS.get(state, state))
+    return translated(CHANGE_STATE_LABELS).get(state, state)
 
 
 # Sales targets
