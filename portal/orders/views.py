@@ -167,7 +167,7 @@ def _detail(order: Order, status: int = 200, **forms):
         "inspection_files": attachments.of_each(order.inspections),
         "dunning": services.dunning_notes([order.id]).get(order.id, []),
         "history": audit.recent(order),
-        "payment_kinds": PAYMENT_KIND_LABELS, "bucket_labels": services.BUCKET_LABELS,
+        "payment_kinds": translated(PAYMENT_KIND_LABELS), "bucket_labels": translated(services.BUCKET_LABELS),
         "steps": services.STEPS,
     }
     return render("orders/detail.html", status=status, **context)
