@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, bindparam, case, cast, func, or_, select, text
+from sqlalchemy import BigInteger, Row, bindparam, case, cast, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from .. import audit, datacache, numbering
@@ -698,7 +698,7 @@ def next_open_due(order: Order) -> date | None:
 class CustomerReceivable:
     customer_id: int
     currency: str
-    customer: Customer | None = None  # loaded for the groups shown
+    customer: Row | None = None  # id, code and name, loaded for the groups shown
     orders: list = field(default_factory=list)  # (order row: id, number, contract_no; ageing; open; next due)
     totals: dict = field(default_factory=lambda: {name: Decimal("0.00") for name in BUCKETS})
 
@@ -788,8 +788,8 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
     keys = [(customer_id, currency) for _, _, customer_id, currency in shown]
     groups = {key: CustomerReceivable(*key) for key in keys}
     if groups:
-        customers = {c.id: c for c in db.session.scalars(
-            select(Customer).where(Customer.id.in_({key[0] for key in keys})))}
+        customers = {c.id: c for c in db.session.execute(
+            select(Customer.id, Customer.code, Customer.name).where(Customer.id.in_({key[0] for key in keys})))}
         rows = db.session.execute(
             _open_orders(user, owner_id).where(Order.customer_id.in_({key[0] for key in keys}))
             .with_only_columns(Order.id, Order.number, Order.contract_no, Order.customer_id, Order.currency,
