@@ -373,3 +373,31 @@ def test_list_counts_every_customer_in_scope(app, client, login_as, make_user, m
     login(seller, owners[1])
     assert "共 2 个客户" in seller.get("/customers/").get_data(as_text=True)
     assert manager
+
+
+def test_record_page_lists_each_salespersons_own_business_and_log(app, make_user, make_customer):
+    """The record page's statements are built once per scope (customers.access.customer_scope_key): two
+    salespeople and a manager, one after the other in one process, each see the customer's orders and log."""
+    first, second, manager = make_user("sales"), make_user("sales"), make_user("manager")
+    pages = {}
+    for owner in (first, second):
+        customer = make_customer(owner=owner, name=f"{owner.username}客户有限公司")
+        client = app.test_client()
+        login(client, owner)
+        response = client.post("/orders/new", data={
+            "customer_code": customer.code, "currency": "CNY", "deposit_percent": "30", "balance_days": "30",
+            "balance_basis": "shipment", "promised_date": "2026-12-31"})
+        assert response.status_code == 303
+        order_id = int(response.headers["Location"].split("/orders/")[1].split("#")[0])
+        assert client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": f"电话 {owner.username}"}
+                           ).status_code in (200, 303)
+        pages[owner.username] = (client, customer, order_id)
+    manager_client = app.test_client()
+    login(manager_client, manager)
+    for username, (client, customer, order_id) in pages.items():
+        for reader in (client, manager_client):
+            page = reader.get(f"/customers/{customer.id}").get_data(as_text=True)
+            assert f'href="/orders/{order_id}"' in page, (username, reader is manager_client)
+            assert f"电话 {username}" in page
+        other = next(c for name, (c, _customer, _order) in pages.items() if name != username)
+        assert other.get(f"/customers/{customer.id}").status_code == 404
