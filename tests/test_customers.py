@@ -401,3 +401,23 @@ def test_record_page_lists_each_salespersons_own_business_and_log(app, make_user
             assert f"电话 {username}" in page
         other = next(c for name, (c, _customer, _order) in pages.items() if name != username)
         assert other.get(f"/customers/{customer.id}").status_code == 404
+
+
+def test_recent_history_is_the_newest_of_the_trail(app, client, login_as, make_customer):
+    """audit.recent (the record pages' prebuilt statement) gives what history(...).limit(RECENT) gives: the
+    record's own rows and its parts' rows, newest first, for this record only."""
+    from portal import audit
+
+    sales = login_as("sales")
+    customer, other = make_customer(owner=sales), make_customer(owner=sales)
+    for n, record in enumerate((customer, other, customer)):
+        assert client.post(f"/customers/{record.id}/contacts", data={"name": f"联系人{n}"}).status_code in (200, 303)
+        form = {"name": f"新名称{n}有限公司", "grade": "A", "status": "active", "currency": "CNY",
+                "version": str(1 + n // 2)}
+        assert client.post(f"/customers/{record.id}/edit", data=form).status_code == 303
+    with app.app_context():
+        record = db.session.get(Customer, customer.id)
+        full = db.session.scalars(audit.history(record)).all()
+        assert len(full) >= 4 and {(e.entity_type, e.parent_type) for e in full} >= {("Customer", None),
+                                                                                    ("Contact", "Customer")}
+        assert audit.recent(record) == db.session.scalars(audit.history(record).limit(audit.RECENT)).all()

@@ -109,7 +109,7 @@ def _detail_context(customer: Customer, contact_form=None, editing=None, log_for
     return {
         "customer": customer, "editable": editable, "contact_form": contact_form, "editing": editing,
         "log_form": log_form, "logs": logs, "log_total": log_total, "reassign_form": reassign_form,
-        "history": db.session.scalars(audit.history(customer).limit(50)).all(),
+        "history": audit.recent(customer),
         "business": _business(customer),
         "portal": _portal(customer),
     }
