@@ -735,21 +735,26 @@ def _open_orders(user: User, owner_id: int | None):
     return stmt.where(Customer.owner_id == owner_id) if owner_id else stmt
 
 
+def _ageing_fen(as_of: date) -> tuple:
+    """An order's ageing as `_split` does it, in whole fen: the deposit's open part and its bucket (its position in
+    BUCKETS), the balance's open part and its bucket (payments settle the deposit first)."""
+    total, paid, percent_ = _cents(Order.amount_total), _cents(Order.amount_paid), _cents(Order.deposit_percent)
+    deposit = (total * percent_ + 5000) // 10000  # fen, rounded half up like ROUND_HALF_UP
+    deposit_open = case((deposit > paid, deposit - paid), else_=0)
+    paid_after_deposit = case((paid > deposit, paid - deposit), else_=0)
+    balance_open = case((total - deposit > paid_after_deposit, total - deposit - paid_after_deposit), else_=0)
+    return (deposit_open.label("deposit_open"), _bucket_index(Order.contract_date, as_of).label("deposit_bucket"),
+            balance_open.label("balance_open"), _bucket_index(Order.balance_due_on, as_of).label("balance_bucket"))
+
+
 RECEIVABLE_TABLES = ("orders", "customers")  # what the ageing reads (payments and shipments update orders)
 
 
 def _ranked_receivables(user: User, as_of: date, owner_id: int | None) -> tuple[list, dict]:
     """Every (customer, currency) with something open, most overdue first, as (-overdue fen, -open fen,
     customer id, currency), and the totals per currency and bucket. Summed by the database in whole fen."""
-    total, paid, percent_ = _cents(Order.amount_total), _cents(Order.amount_paid), _cents(Order.deposit_percent)
-    deposit = (total * percent_ + 5000) // 10000  # fen, rounded half up like ROUND_HALF_UP
-    deposit_open = case((deposit > paid, deposit - paid), else_=0)
-    paid_after_deposit = case((paid > deposit, paid - deposit), else_=0)
-    balance_open = case((total - deposit > paid_after_deposit, total - deposit - paid_after_deposit), else_=0)
     per_order = _open_orders(user, owner_id).with_only_columns(
-        Order.customer_id, Order.currency, deposit_open.label("deposit_open"),
-        _bucket_index(Order.contract_date, as_of).label("deposit_bucket"), balance_open.label("balance_open"),
-        _bucket_index(Order.balance_due_on, as_of).label("balance_bucket")).subquery()
+        Order.customer_id, Order.currency, *_ageing_fen(as_of)).subquery()
     fen_by_group: dict[tuple[int, str], list[int]] = {}
     for customer_id, currency, deposit_bucket, balance_bucket, deposits, balances in db.session.execute(
             select(per_order.c.customer_id, per_order.c.currency, per_order.c.deposit_bucket,
@@ -779,7 +784,7 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
     does it (deposit due on the contract date, balance on its due date, payments settle the oldest first);
     one row per customer and currency comes back, and the ranking and totals are added up from those (kept
     per worker until an order or customer changes: portal/datacache.py). Only the orders of the customers on
-    the page asked for are loaded and split in Python for their rows."""
+    the page asked for are loaded, with their ageing in fen by the same expressions (_ageing_fen)."""
     ranked, totals = datacache.cached(
         "receivables", RECEIVABLE_TABLES, (customer_scope_key(user), owner_id, as_of),
         lambda: _ranked_receivables(user, as_of, owner_id))
@@ -793,17 +798,20 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
         rows = db.session.execute(
             _open_orders(user, owner_id).where(Order.customer_id.in_({key[0] for key in keys}))
             .with_only_columns(Order.id, Order.number, Order.contract_no, Order.customer_id, Order.currency,
-                               Order.amount_total, Order.amount_paid, Order.deposit_percent, Order.contract_date,
-                               Order.balance_due_on)
+                               Order.contract_date, Order.balance_due_on,
+                               (_cents(Order.amount_total) - _cents(Order.amount_paid)).label("open"),
+                               *_ageing_fen(as_of))
             .order_by(Order.contract_date, Order.id))
-        for row in rows:
+        for row in rows:  # the orders' ageing in fen by the ranking's own expressions (= _split, tested)
             group = groups.get((row.customer_id, row.currency))
             if group is None:
                 continue
-            amount, settled = Decimal(row.amount_total), Decimal(row.amount_paid)
-            split, next_due = _split(amount, settled, Decimal(row.deposit_percent), row.contract_date,
-                                     row.balance_due_on, as_of)
-            group.orders.append((row, split, amount - settled, next_due))
+            split = dict.fromkeys(BUCKETS, Decimal("0.00"))
+            split[BUCKETS[row.deposit_bucket]] += Decimal(row.deposit_open) / 100
+            split[BUCKETS[row.balance_bucket]] += Decimal(row.balance_open) / 100
+            next_due = (row.contract_date if row.deposit_open > 0 else
+                        row.balance_due_on if row.balance_open > 0 else None)
+            group.orders.append((row, split, Decimal(row.open) / 100, next_due))
             for name in BUCKETS:
                 group.totals[name] += split[name]
         for group in groups.values():
