@@ -421,3 +421,21 @@ def test_recent_history_is_the_newest_of_the_trail(app, client, login_as, make_c
         assert len(full) >= 4 and {(e.entity_type, e.parent_type) for e in full} >= {("Customer", None),
                                                                                     ("Contact", "Customer")}
         assert audit.recent(record) == db.session.scalars(audit.history(record).limit(audit.RECENT)).all()
+
+
+def test_record_page_counts_the_whole_log_and_shows_the_latest(app, client, login_as, make_customer, monkeypatch):
+    """The log's length comes with its rows (a window count before the limit): the page says how many there are
+    and that it shows the latest; a log that fits says nothing more."""
+    from portal.customers import views
+
+    monkeypatch.setattr(views, "_LOG", views._LOG.limit(3))  # the statement is built once, with LOG_SHOWN = 30
+    sales = login_as("sales")
+    customer, empty = make_customer(owner=sales), make_customer(owner=sales)
+    for n in range(5):
+        assert client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": f"第{n}次电话"}
+                           ).status_code in (200, 303)
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert '<span class="muted small">(5)</span>' in page and "显示最近 3 条记录。" in page
+    assert "第4次电话" in page and "第2次电话" in page and "第1次电话" not in page
+    page = client.get(f"/customers/{empty.id}").get_data(as_text=True)
+    assert '<span class="muted small">(0)</span>' in page and "显示最近" not in page
