@@ -373,3 +373,69 @@ def test_list_counts_every_customer_in_scope(app, client, login_as, make_user, m
     login(seller, owners[1])
     assert "共 2 个客户" in seller.get("/customers/").get_data(as_text=True)
     assert manager
+
+
+def test_record_page_lists_each_salespersons_own_business_and_log(app, make_user, make_customer):
+    """The record page's statements are built once per scope (customers.access.customer_scope_key): two
+    salespeople and a manager, one after the other in one process, each see the customer's orders and log."""
+    first, second, manager = make_user("sales"), make_user("sales"), make_user("manager")
+    pages = {}
+    for owner in (first, second):
+        customer = make_customer(owner=owner, name=f"{owner.username}客户有限公司")
+        client = app.test_client()
+        login(client, owner)
+        response = client.post("/orders/new", data={
+            "customer_code": customer.code, "currency": "CNY", "deposit_percent": "30", "balance_days": "30",
+            "balance_basis": "shipment", "promised_date": "2026-12-31"})
+        assert response.status_code == 303
+        order_id = int(response.headers["Location"].split("/orders/")[1].split("#")[0])
+        assert client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": f"电话 {owner.username}"}
+                           ).status_code in (200, 303)
+        pages[owner.username] = (client, customer, order_id)
+    manager_client = app.test_client()
+    login(manager_client, manager)
+    for username, (client, customer, order_id) in pages.items():
+        for reader in (client, manager_client):
+            page = reader.get(f"/customers/{customer.id}").get_data(as_text=True)
+            assert f'href="/orders/{order_id}"' in page, (username, reader is manager_client)
+            assert f"电话 {username}" in page
+        other = next(c for name, (c, _customer, _order) in pages.items() if name != username)
+        assert other.get(f"/customers/{customer.id}").status_code == 404
+
+
+def test_recent_history_is_the_newest_of_the_trail(app, client, login_as, make_customer):
+    """audit.recent (the record pages' prebuilt statement) gives what history(...).limit(RECENT) gives: the
+    record's own rows and its parts' rows, newest first, for this record only."""
+    from portal import audit
+
+    sales = login_as("sales")
+    customer, other = make_customer(owner=sales), make_customer(owner=sales)
+    for n, record in enumerate((customer, other, customer)):
+        assert client.post(f"/customers/{record.id}/contacts", data={"name": f"联系人{n}"}).status_code in (200, 303)
+        form = {"name": f"新名称{n}有限公司", "grade": "A", "status": "active", "currency": "CNY",
+                "version": str(1 + n // 2)}
+        assert client.post(f"/customers/{record.id}/edit", data=form).status_code == 303
+    with app.app_context():
+        record = db.session.get(Customer, customer.id)
+        full = db.session.scalars(audit.history(record)).all()
+        assert len(full) >= 4 and {(e.entity_type, e.parent_type) for e in full} >= {("Customer", None),
+                                                                                    ("Contact", "Customer")}
+        assert audit.recent(record) == db.session.scalars(audit.history(record).limit(audit.RECENT)).all()
+
+
+def test_record_page_counts_the_whole_log_and_shows_the_latest(app, client, login_as, make_customer, monkeypatch):
+    """The log's length comes with its rows (a window count before the limit): the page says how many there are
+    and that it shows the latest; a log that fits says nothing more."""
+    from portal.customers import views
+
+    monkeypatch.setattr(views, "_LOG", views._LOG.limit(3))  # the statement is built once, with LOG_SHOWN = 30
+    sales = login_as("sales")
+    customer, empty = make_customer(owner=sales), make_customer(owner=sales)
+    for n in range(5):
+        assert client.post(f"/customers/{customer.id}/log", data={"kind": "call", "summary": f"第{n}次电话"}
+                           ).status_code in (200, 303)
+    page = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert '<span class="muted small">(5)</span>' in page and "显示最近 3 条记录。" in page
+    assert "第4次电话" in page and "第2次电话" in page and "第1次电话" not in page
+    page = client.get(f"/customers/{empty.id}").get_data(as_text=True)
+    assert '<span class="muted small">(0)</span>' in page and "显示最近" not in page

@@ -79,6 +79,13 @@ def _check_receivables(app, specs, customer_ids):
         assert result.totals == expected_totals
         got = {(g.customer_id, g.currency): g.totals for g in result.groups}
         assert got == expected_groups
+        # each order's row: the split, the open amount and the next due date that `_split` gives
+        for group in result.groups:
+            for row, split, open_amount, next_due in group.orders:
+                _customer, _currency, total, share, pct, contract_on, balance_on, _state = specs[int(row.number[2:])]
+                paid = min(total, (total * Decimal(str(round(share, 3)))).quantize(Decimal("0.01")))
+                assert (split, next_due) == orders._split(total, paid, pct, contract_on, balance_on, AS_OF)
+                assert open_amount == total - paid
         # most overdue first, then the largest open amount
         keys = [(-(sum(b.values()) - b["not_due"]), -sum(b.values())) for b in (g.totals for g in result.groups)]
         assert keys == sorted(keys)

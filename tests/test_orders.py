@@ -391,6 +391,15 @@ def test_dunning_note_is_kept_with_the_promise(app, client, sales, customer):
         "promised_on": (TODAY + timedelta(days=10)).isoformat(), "promised_amount": "500"})
     assert response.status_code == 303
     assert "答应月底付款" in client.get(f"/orders/{order_id}").get_data(as_text=True)
+    for days, note in ((-3, "第一次催款"), (-1, "第二次催款")):
+        assert client.post(f"/orders/{order_id}/dunning", data={
+            "noted_on": (TODAY + timedelta(days=days)).isoformat(), "note": note}).status_code == 303
+    # the receivables page shows the order's two latest notes under it, the promise with its date
+    row = client.get("/receivables/").get_data(as_text=True).split(f'id="order-{order_id}"')[1].split("</tr>")[0]
+    promised = (TODAY + timedelta(days=10)).isoformat()
+    assert (f'<div class="muted small">{TODAY.isoformat()} Mr. Lee: 答应月底付款 → 承诺 {promised}</div>'
+            f'<div class="muted small">{(TODAY - timedelta(days=1)).isoformat()} : 第二次催款</div>') in row
+    assert "第一次催款" not in row
 
 
 # Shipping

@@ -29,7 +29,7 @@ def _pages(app) -> dict[str, list[str]]:
         "manager": ["/", "/customers/", "/customers/?q=华盛", f"/customers/{customer}", "/orders/",
                     "/orders/?state=shipped&sort=promised", f"/orders/{order}", "/samples/", "/quotes/",
                     "/aftersales/tickets/", f"/aftersales/tickets/{ticket}", "/aftersales/visits/?tab=done",
-                    f"/satisfaction/{LAST_MONTH}", "/satisfaction/"],
+                    f"/satisfaction/{LAST_MONTH}", "/satisfaction/", "/receivables/"],
         "sales1": ["/", "/customers/", f"/customers/{customer}", "/orders/", f"/orders/{order}",
                    "/aftersales/tickets/"],
         "service": ["/", "/aftersales/visits/", "/aftersales/service-records/"],
@@ -79,3 +79,8 @@ def test_pages_run_a_bounded_number_of_statements(app):
     grew = {page: (small[page], large[page]) for page in small if large[page] > small[page] + 2}
     assert not grew, f"statements per page grew with the data: {grew}"
     assert max(small.values()) <= 40, small
+    # pages tuned statement by statement (issue 8: joins instead of selectin loads, the log's length with its
+    # rows, cached aggregates): a statement more is a regression to look at, not noise
+    lean = {("manager", pages["manager"][3]): 14, ("sales1", pages["sales1"][2]): 11,
+            ("manager", f"/satisfaction/{LAST_MONTH}"): 4, ("manager", "/receivables/"): 6}
+    assert {page: small[page] for page in lean if small[page] > lean[page]} == {}, small

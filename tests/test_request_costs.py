@@ -199,3 +199,22 @@ def test_field_renders_what_the_macro_rendered(app):
                         assert render_field(f, hint, class_) == expected
                         checked += 1
     assert checked > 500
+
+
+def test_url_before_id_writes_what_url_for_writes(app):
+    """List rows link with `{{ url_before_id(endpoint, key) }}{{ id }}` (one url_for a page): the same URLs as
+    url_for, under a script root too; a route that does not end with its id is refused."""
+    import pytest
+    from flask import url_for
+
+    from portal.web import url_before_id
+
+    routes = [("customers.detail", "customer_id"), ("orders.detail", "order_id"), ("visits.detail", "visit_id"),
+              ("aftersales.detail", "ticket_id")]
+    for root in ("", "/portal"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}"):
+            for endpoint, key in routes:
+                for record_id in (1, 7, 40213):
+                    assert url_before_id(endpoint, key) + str(record_id) == url_for(endpoint, **{key: record_id})
+            with pytest.raises(ValueError):
+                url_before_id("customers.contacts", "customer_id")

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import attachments, audit, numbering
@@ -459,9 +459,21 @@ def open_tickets(user: User, limit: int = 20) -> list[Ticket]:
         .order_by(Ticket.due_on.is_(None), Ticket.due_on, Ticket.received_at).limit(limit)).all()
 
 
-def tickets_of_customer(user: User, customer_id: int, limit: int = 10) -> list[Ticket]:
-    return db.session.scalars(visible_tickets(user).where(Ticket.customer_id == customer_id)
-                              .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit)).all()
+_customer_tickets: dict[tuple, Select] = {}  # (customer_scope_key, limit) -> tickets_of_customer's statement
+
+
+def tickets_of_customer(user: User, customer_id: int, limit: int = 10) -> list:
+    """The customer's latest complaints in the user's scope, as what the customer page shows of them (number,
+    subject, state, date); the statement is built once per scope and limit."""
+    key = (customer_scope_key(user), limit)
+    stmt = _customer_tickets.get(key)
+    if stmt is None:
+        stmt = _customer_tickets[key] = (
+            visible_tickets(user).with_only_columns(Ticket.id, Ticket.number, Ticket.subject, Ticket.state,
+                                                    Ticket.received_at)
+            .where(Ticket.customer_id == bindparam("customer_id"))
+            .order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit))
+    return db.session.execute(stmt, {"customer_id": customer_id}).all()
 
 
 # The order page's statements for each scope (customer_scope_key: a role, or one salesperson), built once:

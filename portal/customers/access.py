@@ -1,6 +1,6 @@
 """Who sees which customers. Every customer list, search, export, detail and edit starts here."""
 from flask import abort
-from sqlalchemy import Select, false, select, true
+from sqlalchemy import Select, bindparam, false, select, true
 
 from ..extensions import db
 from ..models import Customer, Role, User
@@ -32,9 +32,17 @@ def visible_customers(user: User, indexed: bool = True) -> Select:
     return select(Customer).where(customer_scope(user, indexed))
 
 
+_by_id: dict[tuple, Select] = {}  # customer_scope_key -> get_customer_or_404's statement, built once per worker
+
+
 def get_customer_or_404(customer_id: int, user: User) -> Customer:
-    """A customer in `user`'s scope, or 404 (whether it does not exist or is someone else's)."""
-    customer = db.session.scalar(visible_customers(user).where(Customer.id == customer_id))
+    """A customer in `user`'s scope, or 404 (whether it does not exist or is someone else's). The statement is
+    built once per scope: building and keying it cost more than running it."""
+    key = customer_scope_key(user)
+    stmt = _by_id.get(key)
+    if stmt is None:
+        stmt = _by_id[key] = visible_customers(user).where(Customer.id == bindparam("customer_id"))
+    customer = db.session.scalar(stmt, {"customer_id": customer_id})
     if customer is None:
         abort(404)
     return customer

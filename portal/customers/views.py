@@ -5,8 +5,7 @@ from flask import abort, flash, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit
@@ -16,7 +15,7 @@ from ..i18n import local_today, translated
 from ..models import Contact, ContactLog, Customer, Order, Quote, Role, SampleRequest, User
 from ..web import apply_errors, is_htmx, render, safe_next, see_other
 from . import bp, excel, services
-from .access import can_edit, can_reassign, get_customer_or_404, get_editable_customer_or_404
+from .access import can_edit, can_reassign, customer_scope_key, get_customer_or_404, get_editable_customer_or_404
 from .forms import (GRADE_LABELS, LOG_KIND_LABELS, SOURCE_LABELS, STATUS_LABELS, ContactForm, CustomerForm,
                     FilterForm, LogForm, ReassignForm)
 
@@ -83,16 +82,26 @@ def new():
     return render("customers/form.html", form=form, customer=None, status=422 if form.is_submitted() else 200)
 
 
+# The record page's statements, built once per worker and run with the customer's id (building and keying a
+# statement costs more than running it): the latest log entries as the columns _log.html shows, the contact and
+# the author by joins (selectin loads were two more statements), each row with the length of the whole log
+# (a window count is taken before the limit).
+_LOG = (select(ContactLog.at, ContactLog.kind, ContactLog.summary, ContactLog.next_step, ContactLog.next_date,
+               ContactLog.done, Contact.name.label("contact_name"), User.display_name.label("user_name"),
+               func.count().over().label("total"))
+        .outerjoin(Contact, Contact.id == ContactLog.contact_id).outerjoin(User, User.id == ContactLog.user_id)
+        .where(ContactLog.customer_id == bindparam("customer_id"))
+        .order_by(ContactLog.at.desc(), ContactLog.id.desc()).limit(LOG_SHOWN))
+BUSINESS_SHOWN = 8
+_business_statements: dict[tuple, dict] = {}  # customer_scope_key -> the three statements of _business
+
+
 def _detail_context(customer: Customer, contact_form=None, editing=None, log_form=None):
     editable = can_edit(current_user, customer)
     log_form = log_form or LogForm(formdata=None)
     log_form.contact_id.choices = [("", "—")] + [(str(c.id), c.name) for c in customer.contacts]
-    logs = db.session.scalars(
-        select(ContactLog).where(ContactLog.customer_id == customer.id)
-        .options(selectinload(ContactLog.user), selectinload(ContactLog.contact))
-        .order_by(ContactLog.at.desc(), ContactLog.id.desc()).limit(LOG_SHOWN)).all()
-    log_total = db.session.scalar(select(func.count()).select_from(ContactLog)
-                                  .where(ContactLog.customer_id == customer.id))
+    logs = db.session.execute(_LOG, {"customer_id": customer.id}).all()
+    log_total = logs[0].total if logs else 0
     reassign_form = None
     if can_reassign(current_user):
         reassign_form = ReassignForm(formdata=None, owner_id=str(customer.owner_id or ""))
@@ -100,7 +109,7 @@ def _detail_context(customer: Customer, contact_form=None, editing=None, log_for
     return {
         "customer": customer, "editable": editable, "contact_form": contact_form, "editing": editing,
         "log_form": log_form, "logs": logs, "log_total": log_total, "reassign_form": reassign_form,
-        "history": db.session.scalars(audit.history(customer).limit(50)).all(),
+        "history": audit.recent(customer),
         "business": _business(customer),
         "portal": _portal(customer),
     }
@@ -119,19 +128,29 @@ def _portal(customer: Customer) -> dict | None:
             "form": InviteForm(formdata=None, prefix="invite"), "hours": portal.INVITE_HOURS}
 
 
-def _business(customer: Customer, shown: int = 8) -> dict:
-    """The customer's latest samples, quotations and orders (each through its own scoped query)."""
-    from ..orders.access import visible_orders
-    from ..quotes.access import visible_quotes
-    from ..samples.access import visible_samples
+def _business(customer: Customer) -> dict:
+    """The customer's latest samples, quotations and orders, each through its own scoped query, as the columns
+    the page shows (entities of ~40 columns cost more to build than the page's rendering of them). The
+    statements are built once per scope (customers.access.customer_scope_key: all that the scope depends on)."""
+    key = customer_scope_key(current_user)
+    statements = _business_statements.get(key)
+    if statements is None:
+        from ..orders.access import visible_orders
+        from ..quotes.access import visible_quotes
+        from ..samples.access import visible_samples
 
-    def latest(stmt, model):
-        return db.session.scalars(stmt.where(model.customer_id == customer.id)
-                                  .order_by(model.created_at.desc(), model.id.desc()).limit(shown)).all()
+        def latest(stmt, model, *columns):
+            return (stmt.with_only_columns(model.id, model.number, model.state, *columns)
+                    .where(model.customer_id == bindparam("customer_id"))
+                    .order_by(model.created_at.desc(), model.id.desc()).limit(BUSINESS_SHOWN))
 
-    return {"samples": latest(visible_samples(current_user), SampleRequest),
-            "quotes": latest(visible_quotes(current_user), Quote),
-            "orders": latest(visible_orders(current_user), Order)}
+        statements = _business_statements[key] = {
+            "samples": latest(visible_samples(current_user), SampleRequest, SampleRequest.title,
+                              SampleRequest.created_at),
+            "quotes": latest(visible_quotes(current_user), Quote, Quote.currency, Quote.created_at),
+            "orders": latest(visible_orders(current_user), Order, Order.contract_no, Order.currency,
+                             Order.amount_total, Order.created_at)}
+    return {name: db.session.execute(stmt, {"customer_id": customer.id}).all() for name, stmt in statements.items()}
 
 
 @bp.get("/<int:customer_id>")

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, bindparam, case, cast, func, or_, select, text
+from sqlalchemy import BigInteger, Date, Row, Select, bindparam, case, cast, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from .. import audit, datacache, numbering
@@ -698,7 +698,7 @@ def next_open_due(order: Order) -> date | None:
 class CustomerReceivable:
     customer_id: int
     currency: str
-    customer: Customer | None = None  # loaded for the groups shown
+    customer: Row | None = None  # id, code and name, loaded for the groups shown
     orders: list = field(default_factory=list)  # (order row: id, number, contract_no; ageing; open; next due)
     totals: dict = field(default_factory=lambda: {name: Decimal("0.00") for name in BUCKETS})
 
@@ -723,10 +723,19 @@ def _cents(column):
     return cast(func.round(column * 100), BigInteger)
 
 
-def _bucket_index(due_on, as_of: date):
-    """The position in BUCKETS of an amount due on `due_on` (a column), as `bucket` decides it."""
-    return case((due_on.is_(None), 0), (due_on >= as_of, 0), (due_on >= as_of - timedelta(days=30), 1),
-                (due_on >= as_of - timedelta(days=60), 2), (due_on >= as_of - timedelta(days=90), 3), else_=4)
+def _bucket_index(due_on, bounds):
+    """The position in BUCKETS of an amount due on `due_on` (a column), as `bucket` decides it; `bounds` are the
+    day asked for and the days 30, 60 and 90 before it (dates, or the bind parameters of _AGEING_BOUNDS)."""
+    as_of, d30, d60, d90 = bounds
+    return case((due_on.is_(None), 0), (due_on >= as_of, 0), (due_on >= d30, 1), (due_on >= d60, 2),
+                (due_on >= d90, 3), else_=4)
+
+
+def _ageing_bounds(as_of: date) -> tuple[date, ...]:
+    return (as_of, as_of - timedelta(days=30), as_of - timedelta(days=60), as_of - timedelta(days=90))
+
+
+_AGEING_BOUNDS = tuple(bindparam(f"ageing_{i}", type_=Date) for i in range(4))  # for statements built once
 
 
 def _open_orders(user: User, owner_id: int | None):
@@ -735,21 +744,27 @@ def _open_orders(user: User, owner_id: int | None):
     return stmt.where(Customer.owner_id == owner_id) if owner_id else stmt
 
 
+def _ageing_fen(bounds) -> tuple:
+    """An order's ageing as `_split` does it, in whole fen: the deposit's open part and its bucket (its position in
+    BUCKETS), the balance's open part and its bucket (payments settle the deposit first); `bounds` as for
+    _bucket_index."""
+    total, paid, percent_ = _cents(Order.amount_total), _cents(Order.amount_paid), _cents(Order.deposit_percent)
+    deposit = (total * percent_ + 5000) // 10000  # fen, rounded half up like ROUND_HALF_UP
+    deposit_open = case((deposit > paid, deposit - paid), else_=0)
+    paid_after_deposit = case((paid > deposit, paid - deposit), else_=0)
+    balance_open = case((total - deposit > paid_after_deposit, total - deposit - paid_after_deposit), else_=0)
+    return (deposit_open.label("deposit_open"), _bucket_index(Order.contract_date, bounds).label("deposit_bucket"),
+            balance_open.label("balance_open"), _bucket_index(Order.balance_due_on, bounds).label("balance_bucket"))
+
+
 RECEIVABLE_TABLES = ("orders", "customers")  # what the ageing reads (payments and shipments update orders)
 
 
 def _ranked_receivables(user: User, as_of: date, owner_id: int | None) -> tuple[list, dict]:
     """Every (customer, currency) with something open, most overdue first, as (-overdue fen, -open fen,
     customer id, currency), and the totals per currency and bucket. Summed by the database in whole fen."""
-    total, paid, percent_ = _cents(Order.amount_total), _cents(Order.amount_paid), _cents(Order.deposit_percent)
-    deposit = (total * percent_ + 5000) // 10000  # fen, rounded half up like ROUND_HALF_UP
-    deposit_open = case((deposit > paid, deposit - paid), else_=0)
-    paid_after_deposit = case((paid > deposit, paid - deposit), else_=0)
-    balance_open = case((total - deposit > paid_after_deposit, total - deposit - paid_after_deposit), else_=0)
     per_order = _open_orders(user, owner_id).with_only_columns(
-        Order.customer_id, Order.currency, deposit_open.label("deposit_open"),
-        _bucket_index(Order.contract_date, as_of).label("deposit_bucket"), balance_open.label("balance_open"),
-        _bucket_index(Order.balance_due_on, as_of).label("balance_bucket")).subquery()
+        Order.customer_id, Order.currency, *_ageing_fen(_ageing_bounds(as_of))).subquery()
     fen_by_group: dict[tuple[int, str], list[int]] = {}
     for customer_id, currency, deposit_bucket, balance_bucket, deposits, balances in db.session.execute(
             select(per_order.c.customer_id, per_order.c.currency, per_order.c.deposit_bucket,
@@ -772,6 +787,30 @@ def _ranked_receivables(user: User, as_of: date, owner_id: int | None) -> tuple[
     return ranked, totals
 
 
+# The page's customers and orders: statements built once (per scope, and with or without a salesperson asked for),
+# run with the page's customer ids and the ageing bounds (building and keying them cost more than running them).
+_PAGE_CUSTOMERS = select(Customer.id, Customer.code, Customer.name).where(
+    Customer.id.in_(bindparam("customer_ids", expanding=True)))
+_page_order_statements: dict[tuple, Select] = {}
+
+
+def _page_orders(user: User, owner_id: int | None) -> Select:
+    key = (customer_scope_key(user), bool(owner_id))
+    stmt = _page_order_statements.get(key)
+    if stmt is None:
+        stmt = _open_orders(user, None)
+        if owner_id:
+            stmt = stmt.where(Customer.owner_id == bindparam("owner_id"))
+        stmt = _page_order_statements[key] = (
+            stmt.where(Order.customer_id.in_(bindparam("customer_ids", expanding=True)))
+            .with_only_columns(Order.id, Order.number, Order.contract_no, Order.customer_id, Order.currency,
+                               Order.contract_date, Order.balance_due_on,
+                               (_cents(Order.amount_total) - _cents(Order.amount_paid)).label("open"),
+                               *_ageing_fen(_AGEING_BOUNDS))
+            .order_by(Order.contract_date, Order.id))
+    return stmt
+
+
 def receivables(user: User, as_of: date, owner_id: int | None = None, page: int = 1,
                 per_page: int | None = None) -> Receivables:
     """Open amounts of signed orders the user may see, by customer and currency, with ageing, most overdue
@@ -779,7 +818,7 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
     does it (deposit due on the contract date, balance on its due date, payments settle the oldest first);
     one row per customer and currency comes back, and the ranking and totals are added up from those (kept
     per worker until an order or customer changes: portal/datacache.py). Only the orders of the customers on
-    the page asked for are loaded and split in Python for their rows."""
+    the page asked for are loaded, with their ageing in fen by the same expressions (_ageing_fen)."""
     ranked, totals = datacache.cached(
         "receivables", RECEIVABLE_TABLES, (customer_scope_key(user), owner_id, as_of),
         lambda: _ranked_receivables(user, as_of, owner_id))
@@ -788,22 +827,22 @@ def receivables(user: User, as_of: date, owner_id: int | None = None, page: int 
     keys = [(customer_id, currency) for _, _, customer_id, currency in shown]
     groups = {key: CustomerReceivable(*key) for key in keys}
     if groups:
-        customers = {c.id: c for c in db.session.scalars(
-            select(Customer).where(Customer.id.in_({key[0] for key in keys})))}
-        rows = db.session.execute(
-            _open_orders(user, owner_id).where(Order.customer_id.in_({key[0] for key in keys}))
-            .with_only_columns(Order.id, Order.number, Order.contract_no, Order.customer_id, Order.currency,
-                               Order.amount_total, Order.amount_paid, Order.deposit_percent, Order.contract_date,
-                               Order.balance_due_on)
-            .order_by(Order.contract_date, Order.id))
-        for row in rows:
+        customer_ids = list({key[0] for key in keys})
+        customers = {c.id: c for c in db.session.execute(_PAGE_CUSTOMERS, {"customer_ids": customer_ids})}
+        params = {"customer_ids": customer_ids, **dict(zip((b.key for b in _AGEING_BOUNDS), _ageing_bounds(as_of)))}
+        if owner_id:
+            params["owner_id"] = owner_id
+        rows = db.session.execute(_page_orders(user, owner_id), params)
+        for row in rows:  # the orders' ageing in fen by the ranking's own expressions (= _split, tested)
             group = groups.get((row.customer_id, row.currency))
             if group is None:
                 continue
-            amount, settled = Decimal(row.amount_total), Decimal(row.amount_paid)
-            split, next_due = _split(amount, settled, Decimal(row.deposit_percent), row.contract_date,
-                                     row.balance_due_on, as_of)
-            group.orders.append((row, split, amount - settled, next_due))
+            split = dict.fromkeys(BUCKETS, Decimal("0.00"))
+            split[BUCKETS[row.deposit_bucket]] += Decimal(row.deposit_open) / 100
+            split[BUCKETS[row.balance_bucket]] += Decimal(row.balance_open) / 100
+            next_due = (row.contract_date if row.deposit_open > 0 else
+                        row.balance_due_on if row.balance_open > 0 else None)
+            group.orders.append((row, split, Decimal(row.open) / 100, next_due))
             for name in BUCKETS:
                 group.totals[name] += split[name]
         for group in groups.values():

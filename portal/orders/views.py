@@ -545,8 +545,8 @@ def receivables():
                   page=page, args=args, as_of=as_of, owner=owner, month=start.strftime("%Y-%m"),
                   rate=services.collection_rate(current_user, start, end, owner), period=(start, end),
                   notes=services.dunning_notes(order_ids), buckets=services.BUCKETS,
-                  bucket_labels=services.BUCKET_LABELS, salespeople=salespeople(),
-                  dunning_form=DunningForm(formdata=None, noted_on=today))
+                  bucket_labels=services.BUCKET_LABELS,
+                  salespeople=salespeople() if current_user.role != "sales" else [])
 
 
 EVENT_LABELS = {

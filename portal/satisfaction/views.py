@@ -2,6 +2,8 @@
 and the monthly form (月客户满意度回访表) with save, submit and correct. Service staff, managers, admins only."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,7 +15,7 @@ from ..extensions import db
 from ..i18n import local_today
 from ..paging import page_of_list
 from ..visits import services as visit_services
-from ..web import apply_errors, is_htmx, render, see_other
+from ..web import apply_errors, is_htmx, render, see_other, url_before_id
 from ..workflow import TransitionError
 from . import bp, services
 from .access import day_or_404, month_or_404, reporter_required, revision_arg_or_404, week_or_404
@@ -33,11 +35,17 @@ def satisfaction_labels() -> dict:
 
 
 @bp.app_template_global()
-def satisfaction_link(kind: str, record_id: int) -> str:
-    """The page of a visit or of a ticket (their areas' detail views)."""
-    if kind == "visit":
-        return url_for("visits.detail", visit_id=record_id)
-    return url_for("aftersales.detail", ticket_id=record_id)
+def satisfaction_rows() -> SimpleNamespace:
+    """What every visit or problem row of a table writes besides its own values, found once a table: the
+    beginnings of its links (url_before_id) and its words translated (a row costs microseconds; ~200 a page)."""
+    return SimpleNamespace(
+        visit_url=url_before_id("visits.detail", "visit_id"),
+        ticket_url=url_before_id("aftersales.detail", "ticket_id"),
+        customer_url=url_before_id("customers.detail", "customer_id"),
+        channel={key: str(label) for key, label in visit_services.CHANNEL_LABELS.items()},
+        ticket_state={key: str(label) for key, label in ticket_services.STATE_LABELS.items()},
+        quality=_("Quality"), quality_not_ok=_("not all right"), service=_("Service"), not_timely=_("not timely"),
+        suggestions=_("Suggestions"), no_ticket=_("no ticket"), problem=_("Problem"), action_taken=_("Action taken"))
 
 
 @bp.app_template_filter("percent")
