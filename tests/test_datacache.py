@@ -257,3 +257,26 @@ def test_a_contact_or_log_entry_leaves_the_customers_token(app, client, login_as
         db.session.get(Customer, customer.id).phone = "0571-1234567"
         db.session.commit()
         assert datacache.tokens(["customers"]) != before
+
+
+def test_list_counts_follow_changes_made_elsewhere(app, client, login_as, make_user, make_customer):
+    """The order and customer lists' counts are cached per scope and filter, and follow orders and customers
+    written by another session (another worker) at the next request."""
+    with app.app_context():
+        datacache.bump_all(db.session.connection())
+        db.session.commit()
+    login_as("manager")
+    seller = make_user("sales")
+    customer = make_customer(owner=seller)
+    _in_other_session(app, lambda: _add_order(customer.id, "DD-C1", "100", state="shipped"))
+    assert "共 1 个订单" in client.get("/orders/?state=shipped").get_data(as_text=True)
+    assert "共 1 个订单" in client.get("/orders/?state=shipped").get_data(as_text=True)  # from the cache
+    _in_other_session(app, lambda: _add_order(customer.id, "DD-C2", "100", state="shipped"))
+    assert "共 2 个订单" in client.get("/orders/?state=shipped").get_data(as_text=True)
+    assert "共 1 个客户" in client.get(f"/customers/?owner={seller.id}").get_data(as_text=True)
+    other = make_user("sales")
+    _in_other_session(app, lambda: db.session.execute(
+        update(Customer).where(Customer.id == customer.id).values(owner_id=other.id)))
+    assert "共 0 个客户" in client.get(f"/customers/?owner={seller.id}").get_data(as_text=True)
+    assert "共 0 个订单" in client.get(f"/orders/?state=shipped&owner={seller.id}").get_data(as_text=True)
+    assert "共 2 个订单" in client.get(f"/orders/?state=shipped&owner={other.id}").get_data(as_text=True)

@@ -20,7 +20,7 @@ from ..models import (CURRENCIES, Contact, ContactLog, Customer, CustomerSearch,
                       Grade, LogKind, Role, Source, User)
 from ..models.customers import search_key
 from ..paging import CappedPage, capped_count, page_of
-from .access import customer_scope, visible_customers
+from .access import customer_scope, customer_scope_key, visible_customers
 
 # GB 32100-2015: 18 characters from this alphabet; the last is a check character.
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -453,7 +453,11 @@ def list_page(user: User, filters: dict, page: int, per_page: int, columns=None)
     q = search_key(filters.get("q"))[:100]
     text = text_query(q) if q else None
     if text is None:  # no text: the count alone (an index walk), the page along the sort index
-        total = capped_count(_matching_ids(user, filters, None).select_from(Customer), LIST_COUNT_CAP)
+        # kept per worker until a customer changes (portal/datacache.py)
+        key = (customer_scope_key(user), *(filters.get(name) or None for name in ("grade", "status", "source",
+                                                                                  "country", "owner")))
+        total = datacache.cached("customer_count", ("customers",), key, lambda: capped_count(
+            _matching_ids(user, filters, None).select_from(Customer), LIST_COUNT_CAP))
         by_sort_index = total > LIST_COUNT_CAP and db.session.get_bind().dialect.name == "sqlite"
         return _page(search(user, filters, None, by_sort_index=by_sort_index), page, per_page, total, columns)
     # through the connection: the ORM's handling of a thousand plain ids took longer than the statement
