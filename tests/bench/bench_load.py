@@ -15,7 +15,8 @@ benchmarks only).
    (default 30; after BENCH_WARMUP seconds, default 3, not counted), /healthz first as the ceiling,
    then all pages together as a mix (BENCH_MIX=0 leaves that out), and the mix again while sales1 records a
    payment of 0.01 every BENCH_WRITE_INTERVAL seconds (default 1; 0 leaves it out): each payment changes the
-   tables under the cached receivables, on every worker (it adds ~30 fen a run to the order's payments);
+   tables under the cached receivables, on every worker (it adds ~30 payments of 0.01 a run to another shipped
+   order of sales1, not the one whose page is measured);
 5. prints a Markdown table: requests, errors, req/s, p50/p95/p99 ms, ratio to /healthz, pass/fail;
 6. reports each worker's RSS at start and end (a long BENCH_SECONDS is a soak run).
 gunicorn is stopped at the end, also on errors and Ctrl-C. Exit status 1 when a target is missed.
@@ -130,7 +131,8 @@ def app_env(instance: Path, url: str) -> dict:
 
 
 def find_ids(url: str) -> dict:
-    """Concrete records for the detail pages: a customer of sales1 with orders, a shipped order of sales1."""
+    """Concrete records for the detail pages: a customer of sales1 with orders, a shipped order of sales1, and
+    another one for the payments of the mix with writes."""
     from sqlalchemy import create_engine, func, select
 
     from portal.models import Customer, Order, User
@@ -138,9 +140,10 @@ def find_ids(url: str) -> dict:
     try:
         with engine.connect() as conn:
             sales1 = conn.scalar(select(User.id).where(User.username == "sales1"))
-            shipped = conn.scalar(
+            latest = conn.scalars(
                 select(Order.id).join(Customer, Customer.id == Order.customer_id)
-                .where(Customer.owner_id == sales1, Order.state == "shipped").order_by(Order.id.desc()).limit(1))
+                .where(Customer.owner_id == sales1, Order.state == "shipped").order_by(Order.id.desc()).limit(2)).all()
+            shipped, written = (latest[0], latest[-1]) if latest else (None, None)
             busiest = conn.scalar(
                 select(Order.customer_id).join(Customer, Customer.id == Order.customer_id)
                 .where(Customer.owner_id == sales1).group_by(Order.customer_id)
@@ -153,7 +156,8 @@ def find_ids(url: str) -> dict:
         engine.dispose()
     if shipped is None or busiest is None:
         raise SystemExit("no shipped order / customer with orders of sales1 in the bench database")
-    return {"order": shipped, "customer": busiest, **counts}
+    # the writes of the mix go to another order: the measured order page stays the same from run to run
+    return {"order": shipped, "write_order": written, "customer": busiest, **counts}
 
 
 # ---------------------------------------------------------------- gunicorn
@@ -319,15 +323,16 @@ def run() -> int:
                 # the same mix while sales1 records a payment of 0.01 on the order every `write_interval` s:
                 # each one changes the orders and payments, so every worker's cached receivables (and
                 # collection rate) are computed again after it (what a desk that writes costs the cache)
-                writer = start_writer("127.0.0.1", port, logged_in["sales1"][0], f"/orders/{ids['order']}/payments",
-                                      payment_form(port, logged_in["sales1"][0], ids["order"]), write_interval,
+                writer = start_writer("127.0.0.1", port, logged_in["sales1"][0],
+                                      f"/orders/{ids['write_order']}/payments",
+                                      payment_form(port, logged_in["sales1"][0], ids["write_order"]), write_interval,
                                       warmup + seconds + 1, writer_pool)
                 result = measure_mix(plan, logged_in, sessions, clients, port, warmup, seconds, pool)
                 writes = writer.get()
                 label = f"all pages above, mixed, a payment every {write_interval:g} s"
                 rows.append((label, "all", "mix", result, sum(map(rss_mb_or0, worker_pids(server.pid)))))
                 report_line("mix with writes", result)
-                rows.append((f"the payments posted meanwhile (`POST /orders/{ids['order']}/payments`)", "sales1",
+                rows.append((f"the payments posted meanwhile (`POST /orders/{ids['write_order']}/payments`)", "sales1",
                              "write", writes, sum(map(rss_mb_or0, worker_pids(server.pid)))))
                 report_line("writes", writes)
 
