@@ -75,7 +75,7 @@ def render_field(f, hint=None, class_="") -> Markup:
 
     Python rather than a Jinja macro: the order page shows twenty fields, and a macro call with its body cost
     about twice the widget it renders. The markup, whitespace included, is the macro's as it was
-    (tests/test_forms.py compares every field of every form against it)."""
+    (tests/test_request_costs.py compares every field of every form against it)."""
     invalid = len(f.errors) > 0
     attrs = {"aria-invalid": "true", "aria-describedby": f"{f.id}-error"} if invalid else {}
     out = ['\n  \n  <div class="field ', escape(class_), " ", "has-error" if invalid else "", " field-",
