@@ -100,6 +100,19 @@ class Result:
         return values[rank - 1] * 1000
 
 
+def _send(host: str, port: int, method: str, path: str, headers: dict, body: str | None = None) -> object:
+    """One request on a fresh connection, the answer read in full: its status, or the exception's name."""
+    try:
+        conn = http.client.HTTPConnection(host, port, timeout=60)
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response.status
+    except Exception as error:  # noqa: BLE001 - counted and reported as an error
+        return type(error).__name__
+
+
 def _client(args) -> Result:
     host, port, cookies, paths, start_at, seconds = args
     session = Session(host, port)
@@ -118,16 +131,7 @@ def _client(args) -> Result:
             break
         path = paths[i % len(paths)]
         i += 1
-        status: object
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=60)
-            conn.request("GET", path, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            conn.close()
-        except Exception as error:  # noqa: BLE001 - counted and reported as an error
-            status = type(error).__name__
+        status = _send(host, port, "GET", path, headers)
         took = time.perf_counter() - now
         (result.latencies if status == 200 else result.error_latencies).append(took)
         key = status if status == 200 else f"{status} {path}"
@@ -148,15 +152,7 @@ def _writer(args) -> Result:
     while next_at < end:
         time.sleep(max(0.0, next_at - time.perf_counter()))
         now = time.perf_counter()
-        try:
-            conn = http.client.HTTPConnection(host, port, timeout=60)
-            conn.request("POST", path, body=body, headers=headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            conn.close()
-        except Exception as error:  # noqa: BLE001 - counted and reported as an error
-            status = type(error).__name__
+        status = _send(host, port, "POST", path, headers, body)
         took = time.perf_counter() - now
         (result.latencies if status == 303 else result.error_latencies).append(took)
         result.statuses[status] = result.statuses.get(status, 0) + 1
