@@ -44,6 +44,12 @@ EXCLUDED = {
 FORM_PAGES = {
     "/customers/{customer_id}/contacts": "/customers/{customer_id}/contacts?edit=new",
     "/customers/{customer_id}/contacts/{contact_id}": "/customers/{customer_id}/contacts?edit={contact_id}",
+    # the order page's folded blank forms, asked for open (the page loads them when their <details> opens)
+    "/orders/{order_id}/changes": "/orders/{order_id}?form=change",
+    "/orders/{order_id}/dunning": "/orders/{order_id}?form=dunning",
+    "/orders/{order_id}/inspections": "/orders/{order_id}?form=inspection",
+    "/orders/{order_id}/payments": "/orders/{order_id}?form=payment",
+    "/orders/{order_id}/shipments": "/orders/{order_id}?form=shipment",
 }
 # POST routes whose page shows no form for the records of the access tables (a button of another state, a form
 # reached otherwise): their fields are taken from the form class.

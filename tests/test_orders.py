@@ -754,6 +754,79 @@ def test_order_page_builds_only_the_forms_it_shows(app, client, sales, customer)
     assert counts[signed][0] <= 20, counts
 
 
+def test_folded_forms_load_when_opened_and_without_javascript(app, client, sales, customer, make_user):
+    """The "record …" forms of the order page are folded and not built with it: htmx loads one when its <details>
+    opens (?form=<name>, only the form), the same link without JavaScript gives the page with it open, and a
+    failed post shows it open with its errors. A form the page does not offer (state, role, name) is not found."""
+    login(client, sales)
+    order_id = _signed_order(client, customer)  # contract signed: payment, dunning note and change offered
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    for name, action in (("payment", "payments"), ("dunning", "dunning"), ("change", "changes")):
+        assert f'hx-get="/orders/{order_id}?form={name}" hx-trigger="toggle once"' in page
+        assert f'<a href="/orders/{order_id}?form={name}#' in page  # without JavaScript
+        assert f'action="/orders/{order_id}/{action}"' not in page
+    assert "?form=shipment" not in page and "?form=inspection" not in page
+
+    full = client.get(f"/orders/{order_id}?form=payment")
+    html = full.get_data(as_text=True)
+    assert full.status_code == 200 and "<html" in html
+    opened = html.split("<details open><summary>", 1)[1].split("</details>", 1)[0]
+    assert opened.startswith("登记收款")
+    assert f'action="/orders/{order_id}/payments"' in opened and 'name="csrf_token"' in opened
+    assert f'hx-get="/orders/{order_id}?form=dunning"' in html  # the others stay folded
+
+    swap = client.get(f"/orders/{order_id}?form=payment", headers={"HX-Request": "true"})
+    fragment = swap.get_data(as_text=True)
+    assert swap.status_code == 200 and "HX-Request" in swap.headers["Vary"]
+    assert "<html" not in fragment and "<details" not in fragment
+    assert fragment.strip().startswith(f'<form method="post" action="/orders/{order_id}/payments"')
+    assert 'name="amount"' in fragment and 'value="1250.00"' in fragment  # the open amount, 100 × 12.50
+
+    for name in ("shipment", "inspection", "nonsense"):
+        assert client.get(f"/orders/{order_id}?form={name}").status_code == 404
+        assert client.get(f"/orders/{order_id}?form={name}", headers={"HX-Request": "true"}).status_code == 404
+
+    failed = client.post(f"/orders/{order_id}/payments", data={"kind": "deposit", "amount": "-5",
+                                                                "received_on": TODAY.isoformat()})
+    html = failed.get_data(as_text=True)
+    assert failed.status_code == 422
+    opened = html.split("<details open><summary>", 1)[1].split("</details>", 1)[0]
+    assert f'action="/orders/{order_id}/payments"' in opened and 'class="errors"' in opened
+    assert f'hx-get="/orders/{order_id}?form=change"' in html
+
+    client.post("/logout", data={})
+    login(client, make_user("service"))
+    page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "?form=" not in page
+    assert client.get(f"/orders/{order_id}?form=payment").status_code == 404
+
+
+@pytest.mark.parametrize("state, role, open_amount, left, offered", [
+    ("inquiry", "sales", "0", "5", set()),
+    ("quoted", "sales", "0", "5", set()),
+    ("contract_signed", "sales", "100", "5", {"payment", "dunning", "change"}),
+    ("deposit_received", "manager", "70", "5", {"payment", "dunning", "change"}),
+    ("plan_approved", "admin", "70", "5", {"payment", "dunning", "change"}),
+    ("in_production", "sales", "70", "5", {"payment", "dunning", "change", "inspection"}),
+    ("inspected", "sales", "70", "5", {"payment", "dunning", "change", "inspection", "shipment"}),
+    ("inspected", "sales", "70", "0", {"payment", "dunning", "change", "inspection"}),
+    ("shipped", "sales", "70", "0", {"payment", "dunning", "change", "inspection"}),
+    ("shipped", "sales", "0", "0", {"change", "inspection"}),
+    ("balance_received", "sales", "0", "0", {"change"}),
+    ("closed", "sales", "0", "0", set()),
+    ("cancelled", "sales", "0", "5", set()),
+    ("shipped", "service", "70", "5", set()),
+])
+def test_forms_offered_by_state_role_open_amount_and_what_is_left(state, role, open_amount, left, offered):
+    from types import SimpleNamespace
+
+    from portal.orders.services import offered_forms
+
+    order = SimpleNamespace(state=state)
+    user = SimpleNamespace(role=role)
+    assert offered_forms(order, user, Decimal(open_amount), {1: Decimal("0"), 2: Decimal(left)}) == offered
+
+
 CSRF_TOKEN = re.compile(r'"[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{20,}"')  # itsdangerous's signed token
 
 

@@ -156,6 +156,26 @@ def create_order(customer: Customer, data: dict, user: User) -> Order:
     return order
 
 
+def offered_forms(order: Order, user: User, open_amount: Decimal, remaining: dict[int, Decimal]) -> set[str]:
+    """The sections whose "record …" form the order page offers `user` now (each POST checks again): an
+    inspection in production until shipped, a shipment while something is left to ship, a payment and a
+    dunning note while money is open, a change request once signed."""
+    if user.role not in SALES_SIDE:
+        return set()
+    offered = set()
+    if order.state in (S.IN_PRODUCTION.value, S.INSPECTED.value, S.SHIPPED.value):
+        offered.add("inspection")
+    if order.state in (S.INSPECTED.value, S.SHIPPED.value) and any(left > 0 for left in remaining.values()):
+        offered.add("shipment")
+    if order.state in SIGNED_STATES:
+        offered.add("change")
+        if open_amount > 0:
+            offered.add("payment")
+    if open_amount > 0 and order.state not in (S.INQUIRY.value, S.QUOTED.value, S.CANCELLED.value):
+        offered.add("dunning")
+    return offered
+
+
 def may_edit_terms(order: Order) -> ChangeRequest | None | bool:
     """True before signing; after signing, the approved change request that allows the edit, else False."""
     if order.state in (S.INQUIRY.value, S.QUOTED.value):

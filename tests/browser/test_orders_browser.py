@@ -14,9 +14,24 @@ def _form(page, action_suffix: str):
     return page.locator(f'form[action$="{action_suffix}"]').first
 
 
+# The order page's folded blank forms (by the last part of the URL they post to), loaded when their <details> opens.
+LAZY_FORMS = {"payments": "payment", "shipments": "shipment", "inspections": "inspection", "dunning": "dunning",
+              "changes": "change"}
+
+
+def _open(page, action_suffix: str):
+    """The form posting to `action_suffix`; a folded one is opened, as a user does, and waited for."""
+    form = _form(page, action_suffix)
+    lazy = LAZY_FORMS.get(action_suffix.rsplit("/", 1)[-1])
+    if lazy and not form.count():
+        page.locator(f'details[hx-get$="?form={lazy}"] > summary').click()
+        form.wait_for()  # htmx put it in the <details>
+    return form
+
+
 def _submit(page, action_suffix: str, **fields):
     """Fill the named fields of the form posting to `action_suffix`, submit it and wait for the next page."""
-    form = _form(page, action_suffix)
+    form = _open(page, action_suffix)
     details = form.locator("xpath=ancestor::details[1]")
     if details.count() and not details.evaluate("d => d.open"):
         details.locator("summary").first.click()
@@ -91,7 +106,7 @@ def test_order_from_inquiry_to_closed(page, app, make_user, make_customer):
     _submit(page, f"{order_path}/inspections", inspector="质检 周工", result="pass")
     assert "state-inspected" in _state(page)
 
-    shipment_qty = page.locator(f'form[action$="{order_path}/shipments"] input[name^="qty_"]').first
+    shipment_qty = _open(page, f"{order_path}/shipments").locator('input[name^="qty_"]').first
     _submit(page, f"{order_path}/shipments", carrier="中远海运", bl_no="COSU6100001",
             **{shipment_qty.get_attribute("name"): "200"})
     assert "state-shipped" in _state(page)
