@@ -50,7 +50,25 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # ---------------------------------------------------------------- what the clients do
 
 
-def find_more_ids(url: str) -> dict:
+def issue_contract(url: str, instance: Path, order_id: int) -> int:
+    """Issue the contract of the buyer's order as sales1, for the buyer's issued-PDF step, when the seed issued no
+    document for the buyer's company (its demo documents need a shipped order of that company)."""
+    from portal import create_app
+    from portal.documents import services as documents
+    from portal.extensions import db
+    from portal.models import Order, User
+
+    os.environ["PORTAL_INSTANCE_PATH"] = str(instance)  # where the workers read stored documents
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        issuer = db.session.scalar(db.select(User).where(User.username == "sales1"))
+        issued = documents.issue(documents.order_subject("contract", db.session.get(Order, order_id)), issuer)
+        db.session.commit()
+        print(f"issued {issued.number} (contract of order {order_id}) for the buyer's document step")
+        return issued.id
+
+
+def find_more_ids(url: str, instance: Path) -> dict:
     """Records each person works on: a few of sales1's customers and orders, the buyer's order and
     issued document (the seed issues a contract for buyer1's company)."""
     from sqlalchemy import create_engine, select
@@ -66,13 +84,17 @@ def find_more_ids(url: str) -> dict:
             orders = conn.scalars(select(Order.id).join(Customer, Customer.id == Order.customer_id)
                                   .where(Customer.owner_id == sales1).order_by(Order.id.desc()).limit(12)).all()
             any_customers = conn.scalars(select(Customer.id).order_by(Customer.id.desc()).limit(8)).all()
-            my_order = conn.scalar(select(Order.id).where(Order.customer_id == buyer_company,
-                                                          Order.state == "shipped").order_by(Order.id).limit(1))
-            document = conn.scalar(select(IssuedDocument.id).order_by(IssuedDocument.id).limit(1))
+            # a shipped order of the buyer's company when there is one (the large seed may give it none)
+            my_order = conn.scalar(select(Order.id).where(Order.customer_id == buyer_company)
+                                   .order_by((Order.state == "shipped").desc(), Order.id).limit(1))
+            document = conn.scalar(select(IssuedDocument.id).where(IssuedDocument.customer_id == buyer_company)
+                                   .order_by(IssuedDocument.id).limit(1))
     finally:
         engine.dispose()
-    if not customers or not orders or my_order is None or document is None:
-        raise SystemExit("the soak database lacks sales1's customers/orders, buyer1's order or an issued document")
+    if not customers or not orders or my_order is None:
+        raise SystemExit("the soak database lacks sales1's customers/orders or an order of buyer1's company")
+    if document is None:
+        document = issue_contract(url, instance, my_order)
     return {"customers": customers, "orders": orders, "any_customers": any_customers, "my_order": my_order,
             "document": document}
 
@@ -189,7 +211,7 @@ def run() -> int:
           f"load average {loadavg()}")
     url = prepare_database(given_url, instance, customers, orders, reuse)
     counts = find_ids(url)
-    ids = {"customers_total": counts["customers"], "orders_total": counts["orders"], **find_more_ids(url)}
+    ids = {"customers_total": counts["customers"], "orders_total": counts["orders"], **find_more_ids(url, instance)}
     print(f"data: {ids['customers_total']} customers, {ids['orders_total']} orders; {len(ids['customers'])} "
           f"customers and {len(ids['orders'])} orders of sales1 in the plan; buyer1's order {ids['my_order']}, "
           f"document {ids['document']}")
