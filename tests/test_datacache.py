@@ -98,6 +98,22 @@ def test_a_value_is_served_while_its_tables_are_unchanged_and_recomputed_after(a
     assert len(computed) == 3
 
 
+def test_a_value_replaces_the_one_computed_under_older_tokens(app, ctx, make_customer):
+    """Old tokens never come back: after each write the new value takes its predecessor's place, so a process
+    holds one value per name and key, not one per write until the LRU bound (memory in the soak run)."""
+    customer = make_customer(name="缓存替换有限公司")
+
+    def count():
+        return db.session.scalar(select(func.count()).select_from(Order))
+
+    for n in range(5):
+        _in_other_session(app, lambda n=n: _add_order(customer.id, f"DC01{n:02d}", "10.00"))
+        assert datacache.cached("count", ["orders"], (), count) == n + 1
+        assert datacache.cached("count", ["orders"], ("other key",), count) == n + 1
+        db.session.commit()
+        assert datacache.entries() == 2
+
+
 def test_a_transaction_that_wrote_does_not_use_or_fill_the_cache(app, ctx, make_customer):
     customer = make_customer(name="未提交有限公司")
     _add_order(customer.id, "DC0004", "100.00")

@@ -81,8 +81,13 @@ def find_more_ids(url: str, instance: Path) -> dict:
             buyer_company = conn.scalar(select(User.customer_id).where(User.username == "buyer1"))
             customers = conn.scalars(select(Customer.id).where(Customer.owner_id == sales1)
                                      .order_by(Customer.id).limit(12)).all()
+            # signed orders first (a draft contract of a closed or cancelled order is refused, and at 100,000
+            # orders sales1's newest ids are the seed's closed history)
+            signed = Order.state.in_(("contract_signed", "deposit_received", "plan_approved", "in_production",
+                                      "inspected", "shipped", "balance_received"))
             orders = conn.scalars(select(Order.id).join(Customer, Customer.id == Order.customer_id)
-                                  .where(Customer.owner_id == sales1).order_by(Order.id.desc()).limit(12)).all()
+                                  .where(Customer.owner_id == sales1)
+                                  .order_by(signed.desc(), Order.id.desc()).limit(12)).all()
             any_customers = conn.scalars(select(Customer.id).order_by(Customer.id.desc()).limit(8)).all()
             # a shipped order of the buyer's company when there is one (the large seed may give it none)
             my_order = conn.scalar(select(Order.id).where(Order.customer_id == buyer_company)
