@@ -17,18 +17,21 @@ SIGNED = list(orders.SIGNED_STATES)
 
 money = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2)
 percent = st.sampled_from([Decimal(0), Decimal(30), Decimal("33.33"), Decimal("12.5"), Decimal(50), Decimal(100),
-                           Decimal("0.01")])
-day = st.one_of(st.none(), st.integers(-200, 60).map(lambda d: AS_OF + timedelta(days=d)))
+                           Decimal("0.01"), Decimal("99.99"), Decimal(150)])  # over 100 %: refused by the form, exact too
+# the buckets' edges (due on the day asked for is not yet due; 30, 60, 90 days late and a day more) and any day
+day = st.one_of(st.none(), st.sampled_from([0, -1, -30, -31, -60, -61, -90, -91, 1]).map(
+    lambda d: AS_OF + timedelta(days=d)), st.integers(-200, 60).map(lambda d: AS_OF + timedelta(days=d)))
 order_spec = st.tuples(st.integers(0, 3), st.sampled_from(["USD", "EUR", "CNY"]), money,
                        st.floats(0, 1.2), percent, day, day, st.sampled_from(SIGNED + ["closed", "quoted"]))
 
 
-def _reference(specs, customer_ids):
-    """Every open signed order split by `_split` in Python: {(customer, currency): buckets}, totals."""
+def _reference(specs, customer_ids, only=None):
+    """Every open signed order split by `_split` in Python: {(customer, currency): buckets}, totals (`only`: the
+    positions in customer_ids of the customers to count, default all)."""
     groups, totals = {}, {}
     for customer, currency, total, share, pct, contract_on, balance_on, state in specs:
         paid = min(total, (total * Decimal(str(round(share, 3)))).quantize(Decimal("0.01")))
-        if state not in SIGNED or paid >= total:
+        if state not in SIGNED or paid >= total or (only is not None and customer not in only):
             continue
         split, _ = orders._split(total, paid, pct, contract_on, balance_on, AS_OF)
         key = (customer_ids[customer], currency)
@@ -49,10 +52,17 @@ def test_receivables_in_sql_match_the_python_split(app, make_customer, specs):
         if manager is None:
             manager = User(username="rx-manager", display_name="M", role="manager", password_hash="x")
             db.session.add(manager)
-            db.session.commit()
-    customer_ids = [make_customer(name=f"R客户{i}").id for i in range(4)]
+        for name in ("rx-sales-a", "rx-sales-b"):
+            if db.session.scalar(db.select(User).where(User.username == name)) is None:
+                db.session.add(User(username=name, display_name=name, role="sales", password_hash="x"))
+        db.session.commit()
+        sales = [db.session.scalar(db.select(User.id).where(User.username == name))
+                 for name in ("rx-sales-a", "rx-sales-b")]
+    # customers 0 and 1 are the first salesperson's, 2 the second's, 3 nobody's
+    customer_ids = [make_customer(owner=owner, name=f"R客户{i}").id
+                    for i, owner in enumerate([sales[0], sales[0], sales[1], None])]
     try:
-        _check_receivables(app, specs, customer_ids)
+        _check_receivables(app, specs, customer_ids, sales)
     finally:  # hypothesis runs many examples in one test: each starts without orders or customers
         with app.app_context():
             db.session.execute(db.delete(Order))
@@ -61,7 +71,7 @@ def test_receivables_in_sql_match_the_python_split(app, make_customer, specs):
             db.session.commit()
 
 
-def _check_receivables(app, specs, customer_ids):
+def _check_receivables(app, specs, customer_ids, sales):
     with app.test_request_context():
         rows = BulkRows()
         for n, (customer, currency, total, share, pct, contract_on, balance_on, state) in enumerate(specs):
@@ -72,27 +82,75 @@ def _check_receivables(app, specs, customer_ids):
         rows.finish()
         db.session.commit()
         manager = db.session.scalar(db.select(User).where(User.role == "manager"))
-        expected_groups, expected_totals = _reference(specs, customer_ids)
+        _check_result(manager, None, specs, _reference(specs, customer_ids))
+        # a salesperson sees their customers' (the ranking joins the customers), a manager asks for one salesperson's
+        _check_result(db.session.get(User, sales[0]), None, specs, _reference(specs, customer_ids, only={0, 1}))
+        _check_result(manager, sales[1], specs, _reference(specs, customer_ids, only={2}))
 
-        result = orders.receivables(manager, AS_OF)
-        assert result.count == len(expected_groups)
-        assert result.totals == expected_totals
-        got = {(g.customer_id, g.currency): g.totals for g in result.groups}
-        assert got == expected_groups
-        # each order's row: the split, the open amount and the next due date that `_split` gives
-        for group in result.groups:
-            for row, split, open_amount, next_due in group.orders:
-                _customer, _currency, total, share, pct, contract_on, balance_on, _state = specs[int(row.number[2:])]
-                paid = min(total, (total * Decimal(str(round(share, 3)))).quantize(Decimal("0.01")))
-                assert (split, next_due) == orders._split(total, paid, pct, contract_on, balance_on, AS_OF)
-                assert open_amount == total - paid
-        # most overdue first, then the largest open amount
-        keys = [(-(sum(b.values()) - b["not_due"]), -sum(b.values())) for b in (g.totals for g in result.groups)]
-        assert keys == sorted(keys)
-        # pages cut the same order
-        paged = [(g.customer_id, g.currency) for p in range(1, result.count // 2 + 2) for g in orders.receivables(
-            manager, AS_OF, page=p, per_page=2).groups]
-        assert paged == [(g.customer_id, g.currency) for g in result.groups]
+
+def _check_result(user, owner_id, specs, expected):
+    """receivables(user, owner_id) against `_split` order by order: the groups, totals, ranking and pages."""
+    expected_groups, expected_totals = expected
+    result = orders.receivables(user, AS_OF, owner_id=owner_id)
+    assert result.count == len(expected_groups)
+    assert result.totals == expected_totals
+    got = {(g.customer_id, g.currency): g.totals for g in result.groups}
+    assert got == expected_groups
+    # each order's row: the split, the open amount and the next due date that `_split` gives
+    for group in result.groups:
+        for row, split, open_amount, next_due in group.orders:
+            _customer, _currency, total, share, pct, contract_on, balance_on, _state = specs[int(row.number[2:])]
+            paid = min(total, (total * Decimal(str(round(share, 3)))).quantize(Decimal("0.01")))
+            assert (split, next_due) == orders._split(total, paid, pct, contract_on, balance_on, AS_OF)
+            assert open_amount == total - paid
+    # most overdue first, then the largest open amount, then the customer id and the currency
+    keys = [(-(sum(g.totals.values()) - g.totals["not_due"]), -sum(g.totals.values()), g.customer_id, g.currency)
+            for g in result.groups]
+    assert keys == sorted(keys)
+    # pages cut the same order
+    paged = [(g.customer_id, g.currency) for p in range(1, result.count // 2 + 2) for g in orders.receivables(
+        user, AS_OF, owner_id=owner_id, page=p, per_page=2).groups]
+    assert paged == [(g.customer_id, g.currency) for g in result.groups]
+
+
+def test_receivables_rank_at_the_edges_of_due(app, ctx, make_customer, make_user):
+    """The ranking summed by the database: due on the day asked for is not yet overdue (deposit and balance), a day
+    before is; equal amounts go by customer, then currency; a deposit over 100 % counts what `_split` counts."""
+    manager = make_user("manager")
+    c = [make_customer(name=f"边界客户{i}").id for i in range(6)]
+    day = timedelta(days=1)
+    specs = [  # customer, currency, total, paid, deposit %, contract date, balance due
+        (c[0], "USD", "1000", "0", "30", AS_OF, None),  # deposit due today: nothing overdue, 1,000 open
+        (c[1], "USD", "100", "0", "30", AS_OF - day, None),  # 30 overdue
+        (c[1], "USD", "200", "60", "30", AS_OF - day, AS_OF),  # deposit paid, balance 140 due today: not overdue
+        (c[2], "USD", "100", "0", "0", None, AS_OF - day),  # balance 100 overdue
+        (c[3], "USD", "100", "0", "100", AS_OF - day, None),  # deposit 100 overdue: as c[2], after it by id
+        (c[4], "USD", "700", "0", "150", AS_OF + day, None),  # a deposit of 1,050 open (not 700), not yet due
+        (c[5], "EUR", "1000", "0", "30", AS_OF, None),  # as c[0], after it; CNY before EUR
+        (c[5], "CNY", "1000", "0", "30", AS_OF, None),
+    ]
+    rows = BulkRows()
+    for n, (customer, currency, total, paid, pct, contract_on, balance_on) in enumerate(specs):
+        rows.add(Order, number=f"EDGE{n}", customer_id=customer, currency=currency, state="shipped",
+                 amount_total=Decimal(total), amount_paid=Decimal(paid), deposit_percent=Decimal(pct),
+                 contract_date=contract_on, balance_due_on=balance_on, created_by_id=None)
+    rows.finish()
+    db.session.commit()
+    user = db.session.get(User, manager.id)
+    expected = [(c[2], "USD"), (c[3], "USD"), (c[1], "USD"), (c[4], "USD"), (c[0], "USD"), (c[5], "CNY"),
+                (c[5], "EUR")]
+    result = orders.receivables(user, AS_OF)
+    assert [(g.customer_id, g.currency) for g in result.groups] == expected
+    assert [g.overdue for g in result.groups] == [Decimal(n) for n in (100, 100, 30, 0, 0, 0, 0)]
+    assert [g.open for g in result.groups] == [Decimal(n) for n in (100, 100, 240, 1050, 1000, 1000, 1000)]
+    totals = {}
+    for _customer, currency, total, paid, pct, contract_on, balance_on in specs:
+        split, _ = orders._split(Decimal(total), Decimal(paid), Decimal(pct), contract_on, balance_on, AS_OF)
+        for name, amount in split.items():
+            totals.setdefault(currency, dict.fromkeys(orders.BUCKETS, Decimal("0.00")))[name] += amount
+    assert result.totals == totals and totals["USD"]["d1_30"] == Decimal(230)
+    assert [(g.customer_id, g.currency) for p in (1, 2, 3) for g in orders.receivables(
+        user, AS_OF, page=p, per_page=3).groups] == expected
 
 
 def test_order_list_counts_up_to_a_cap_and_walks_the_sort_index(app, client, login_as, make_customer, monkeypatch):
@@ -175,3 +233,43 @@ def test_partial_indexes_are_used_by_the_queries_that_need_them(app, ctx, make_u
         else:  # the index exists with its condition
             definition = db.session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :n"), {"n": index})
             assert definition and "WHERE" in definition
+
+
+def test_receivables_ranking_reads_the_covering_index_alone(app, ctx, make_user, make_customer):
+    """The ranking and the totals read every open order's amounts, terms and due dates from ix_orders_receivable
+    alone. SQLite, with the statistics of a desk whose orders are mostly closed (`flask analyze`, taken here in a
+    transaction rolled back): a covering index for a manager, a salesperson and one salesperson asked for.
+    PostgreSQL: the index holds those columns (index-only scans once the table is vacuumed)."""
+    from sqlalchemy import text
+
+    from portal.models.orders import RECEIVABLE_COLUMNS
+
+    manager, sales = make_user("manager"), make_user("sales")
+    if db.engine.dialect.name != "sqlite":
+        definition = db.session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_orders_receivable'"))
+        assert all(column in definition.split(" WHERE ")[0] for column in RECEIVABLE_COLUMNS), definition
+        return
+    customers = [make_customer(owner=sales if i % 2 else None).id for i in range(20)]
+    rows = BulkRows()
+    for n in range(600):
+        open_ = n % 20 == 0
+        rows.add(Order, number=f"IX{n:04d}", customer_id=customers[n % 20], currency="USD",
+                 state="shipped" if open_ else "closed", amount_total=Decimal(100),
+                 amount_paid=Decimal(0 if open_ else 100), contract_date=AS_OF, created_by_id=None)
+    rows.finish()
+    db.session.commit()
+    params = {b.key: AS_OF for b in orders._AGEING_BOUNDS} | {"owner_id": sales.id}
+    stat_tables = text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_stat%'")
+    before = db.session.scalar(stat_tables)
+    try:
+        db.session.execute(text("ANALYZE"))
+        for user, owner in [(manager, False), (sales, False), (manager, True)]:
+            for stmt in orders._ranking(db.session.get(User, user.id), owner):
+                compiled = stmt.params(params).compile(db.engine, compile_kwargs={"literal_binds": True})
+                plan = [row[-1] for row in db.session.execute(text("EXPLAIN QUERY PLAN " + str(compiled)))]
+                reads = [step for step in plan if " orders" in step]
+                assert reads and all("COVERING INDEX ix_orders_receivable" in step for step in reads), (
+                    user.role, owner, plan)
+    finally:
+        db.session.rollback()  # the statistics go with the transaction
+    assert db.session.scalar(stat_tables) == before

@@ -44,6 +44,9 @@ def receivable_sql(table: str = "") -> str:
             f" AND {prefix}amount_total > {prefix}amount_paid")
 
 
+RECEIVABLE_COLUMNS = ("customer_id", "currency", "amount_total", "amount_paid", "deposit_percent", "contract_date",
+                      "balance_due_on", "state")
+
 INCOTERMS = ("EXW", "FCA", "FOB", "CFR", "CIF", "CPT", "CIP", "DAP", "DPU", "DDP")
 
 
@@ -60,8 +63,11 @@ class Order(db.Model):
         Index("ix_orders_state", "state", postgresql_include=["customer_id"]),
         Index("ix_orders_awaiting_shipment", "promised_date", sqlite_where=text(AWAITING_SHIPMENT_SQL),
               postgresql_where=text(AWAITING_SHIPMENT_SQL)),  # to ship this week, late deliveries
-        Index("ix_orders_receivable", "customer_id", sqlite_where=text(receivable_sql()),
-              postgresql_where=text(receivable_sql())),  # receivables, dunning, the home page
+        # Receivables, dunning, the home page. Covering: the ranking and the ageing read every open order's amounts,
+        # terms and due dates from the index alone (SQLite reads its WHERE's columns from the index too, hence state),
+        # not ~5,400 rows scattered over 100,000 orders (SQLite 10 -> 3 ms to read them; PostgreSQL 2,400 pages).
+        Index("ix_orders_receivable", *RECEIVABLE_COLUMNS, sqlite_where=text(receivable_sql()),
+              postgresql_where=text(receivable_sql())),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
