@@ -24,6 +24,14 @@ ALLOWED_CONTROLS = "\t\n\r"
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 
+def date_range_error(value: date):
+    """The message for a date no form accepts (before FIRST_DAY or after LAST_DAY), else None: for the forms
+    (PortalForm.validate) and the services that parse dates themselves (visits, samples)."""
+    if FIRST_DAY <= value <= LAST_DAY:
+        return None
+    return _l("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year)
+
+
 def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in value)
 
@@ -61,9 +69,8 @@ class PortalForm(FlaskForm):
             message = None
             if isinstance(field, StringField) and isinstance(field.data, str) and has_control_characters(field.data):
                 message = _l("Remove the control characters from this text.")
-            elif isinstance(field, DateField) and isinstance(field.data, date) \
-                    and not FIRST_DAY <= field.data <= LAST_DAY:
-                message = _l("Enter a date between %(first)s and %(last)s.", first=FIRST_DAY.year, last=LAST_DAY.year)
+            elif isinstance(field, DateField) and isinstance(field.data, date):
+                message = date_range_error(field.data)
             if message is not None:
                 field.errors = [*field.errors, message]
                 valid = False

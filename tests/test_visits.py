@@ -365,6 +365,9 @@ def test_reschedule_needs_a_reason_and_a_date_not_in_the_past(app, client, servi
     assert client.post(url, data={"due_on": "2026-12-02", "reason": ""}).status_code == 422
     assert client.post(url, data={"due_on": "2026-11-26", "reason": "客户出差"}).status_code == 422
     assert client.post(url, data={"due_on": "2026-12-x", "reason": "客户出差"}).status_code == 422
+    # found by the long fuzz run: the service parsed the date itself and took the year 2295
+    far = client.post(url, data={"due_on": "2295-09-21", "reason": "客户出差"})
+    assert far.status_code == 422 and "请输入 1900 年至 2199 年之间的日期。" in far.get_data(as_text=True)
     assert _get(app, visit_id).due_on == date(2026, 11, 25)
     assert client.post(url, data={"due_on": "2026-12-02", "reason": "客户出差"}).status_code == 303
     assert _get(app, visit_id).due_on == date(2026, 12, 2)

@@ -14,6 +14,7 @@ from .. import attachments, audit, numbering
 from ..customers.access import visible_customers
 from ..customers.services import name_key, normalise
 from ..extensions import db
+from ..forms import date_range_error
 from ..i18n import local_today, local_zone
 from ..models import (CURRENCIES, AuditLog, Customer, Evaluation, FeeTerms, Product, Role, SampleRequest, SampleState,
                       User)
@@ -157,10 +158,15 @@ def _date(value, field: str, errors: dict) -> date | None:
     if isinstance(value, date):
         return value
     try:
-        return date.fromisoformat(str(value).strip())
+        parsed = date.fromisoformat(str(value).strip())
     except ValueError:
         errors[field] = _("Enter a date as YYYY-MM-DD.")
         return None
+    out_of_range = date_range_error(parsed)
+    if out_of_range:
+        errors[field] = str(out_of_range)
+        return None
+    return parsed
 
 
 def _raise(errors: dict) -> None:

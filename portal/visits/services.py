@@ -14,6 +14,7 @@ from .. import audit
 from ..customers.access import visible_customers
 from ..customers.services import normalise
 from ..extensions import db
+from ..forms import date_range_error
 from ..i18n import local_zone
 from ..models import (CompanySettings, Customer, FollowUpVisit, Order, Role, Shipment, Ticket, User, VisitChannel,
                       VisitReason, VisitState)
@@ -162,10 +163,15 @@ def _date(value, field: str, errors: dict, message: str) -> date | None:
         errors[field] = message
         return None
     try:
-        return date.fromisoformat(text)
+        parsed = date.fromisoformat(text)
     except ValueError:
         errors[field] = _("Enter a date as YYYY-MM-DD.")
         return None
+    out_of_range = date_range_error(parsed)
+    if out_of_range:
+        errors[field] = str(out_of_range)
+        return None
+    return parsed
 
 
 def _raise(errors: dict) -> None:
