@@ -639,6 +639,7 @@ def test_my_day_shows_approvals_late_deliveries_and_overdue_money(app, client, s
         order = db.session.get(Order, late)
         order.contract_date = TODAY - timedelta(days=40)
         db.session.commit()
+    assert client.post(f"/orders/{late}/changes", data={"what": "改交期", "why": "原料延误"}).status_code == 303
     page = client.get("/").get_data(as_text=True)
     number = _order(app, late).number
     assert 'id="deliveries"' in page and number in page
@@ -647,7 +648,14 @@ def test_my_day_shows_approvals_late_deliveries_and_overdue_money(app, client, s
     client.post("/logout", data={})
     login(client, manager)
     page = client.get("/").get_data(as_text=True)
-    assert 'id="approvals"' in page and f"/orders/{late}#plan" in page
+    approvals = page.split('id="approvals"', 1)[1].split("</section>", 1)[0]
+    assert f"/orders/{late}#plan" in approvals and f"/orders/{late}#changes" in approvals and "改交期" in approvals
+    assert "(2)" in approvals  # the plan and the change request
+    client.post(f"/orders/{late}/plan/approve", data={})
+    change_id = _order(app, late).change_requests[0].id
+    assert client.post(f"/orders/{late}/changes/{change_id}/reject", data={"note": "不同意"}).status_code == 303
+    approvals = client.get("/").get_data(as_text=True).split('id="approvals"', 1)[1].split("</section>", 1)[0]
+    assert f"/orders/{late}#" not in approvals
 
 
 def test_customer_page_lists_its_orders_and_offers_new_ones(app, client, sales, make_user, customer):

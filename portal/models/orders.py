@@ -193,7 +193,7 @@ class ProductionPlan(db.Model):
     marking: Mapped[str | None] = mapped_column(Text)
     required_date: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(12), default="draft")  # draft, submitted, approved
+    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)  # draft, submitted, approved
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -319,7 +319,7 @@ class ChangeRequest(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     what: Mapped[str] = mapped_column(Text)
     why: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(10), default="requested")  # requested, approved, rejected
+    state: Mapped[str] = mapped_column(String(10), default="requested", index=True)  # requested, approved, rejected
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Date, Row, Select, bindparam, case, cast, fun
 from sqlalchemy.orm import selectinload
 
 from .. import audit, datacache, numbering
-from ..customers.access import SEE_ALL, customer_scope_key
+from ..customers.access import SEE_ALL, customer_scope, customer_scope_key
 from ..extensions import db
 from ..paging import CappedPage, capped_count, page_of
 from ..i18n import local_today
@@ -1060,18 +1060,25 @@ def late_deliveries(user: User, today: date):
 def plans_awaiting_approval(user: User):
     if user.role not in MANAGERS:
         return []
+    # driven from the few submitted plans, each order's customer checked by its key (of_customer_where): joined
+    # the other way round SQLite walked every order (6 ms at 100,000 orders with no plan waiting)
     return db.session.scalars(
-        visible_orders(user).join(ProductionPlan, ProductionPlan.order_id == Order.id)
-        .where(ProductionPlan.state == "submitted").options(selectinload(Order.customer)).limit(20)).all()
+        select(Order).join(ProductionPlan, ProductionPlan.order_id == Order.id)
+        .where(ProductionPlan.state == "submitted",
+               of_customer_where(customer_scope(user, indexed=False, customer=ORDER_CUSTOMER)))
+        .options(selectinload(Order.customer)).order_by(ProductionPlan.id).limit(20)).all()
 
 
 def changes_awaiting_approval(user: User):
     if user.role not in MANAGERS:
         return []
+    # driven from the few open requests as above, not "order id in every visible order": SQLite built that list
+    # of 100,000 ids first (38 ms of a manager's home page with no request waiting)
     return db.session.scalars(
         select(ChangeRequest).join(Order, ChangeRequest.order_id == Order.id)
-        .where(ChangeRequest.state == "requested", Order.id.in_(visible_orders(user).with_only_columns(Order.id)))
-        .limit(20)).all()
+        .where(ChangeRequest.state == "requested",
+               of_customer_where(customer_scope(user, indexed=False, customer=ORDER_CUSTOMER)))
+        .order_by(ChangeRequest.requested_at, ChangeRequest.id).limit(20)).all()
 
 
 def as_date(value) -> date | None:
