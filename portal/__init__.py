@@ -33,6 +33,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(security.refuse_nul)
     app.before_request(enforce_login)
     app.after_request(security.add_headers)
+    from .documents.render import release_memory_after_rendering
+    app.teardown_request(release_memory_after_rendering)
 
     from . import cli
 

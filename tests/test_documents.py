@@ -109,6 +109,23 @@ def test_contract_text_fonts_and_size(client, world, caplog):
     assert len(pdf) < 500_000
 
 
+def test_a_request_that_laid_out_a_document_gives_the_heap_back(client, world, monkeypatch):
+    """glibc's malloc_trim after a rendering (a worker kept ~40 MB more at some renderings, for good); only then."""
+    from portal.documents import render
+
+    trims = []
+    monkeypatch.setattr(render, "_MALLOC_TRIM", trims.append)
+    sales, ids = world
+    login(client, sales)
+    assert client.get(f"/orders/{ids['order']}").status_code == 200
+    assert trims == []
+    _get_pdf(client, f"/documents/orders/{ids['order']}/contract.pdf?draft=1")
+    assert trims == [0]
+    assert client.get(f"/orders/{ids['order']}").status_code == 200
+    assert trims == [0]
+    assert render._libc_trim() is not None  # glibc here: the real function is found
+
+
 def test_every_document_renders_in_its_language(client, world):
     sales, ids = world
     login(client, sales)

@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +121,34 @@ def _shared():
     return _cache.font_config, _cache.stylesheet
 
 
+def _libc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim this way
+        return None
+
+
+_MALLOC_TRIM = _libc_trim()
+
+
+def release_memory_after_rendering(_error=None) -> None:
+    """At the end of a request that laid out a document: give the C heap's free pages back to the system.
+
+    A rendering allocates ~40 MB in pango, harfbuzz and cairo and frees it; glibc keeps freed pages below a
+    live allocation, so a worker's resident memory stepped up by ~40 MB at some rendering and stayed there (the
+    soak run at 100,000 orders: one worker in four, at a random moment). malloc_trim(0) returns them (~4 ms
+    against 300–2,000 ms for the rendering). Registered as a teardown of every request; does nothing unless
+    render_document ran."""
+    if _MALLOC_TRIM is not None and g.pop("laid_out_document", False):
+        _MALLOC_TRIM(0)
+
+
 def render_document(html: str, uploads: dict[str, Path] | None = None):
     """A laid-out WeasyPrint Document (pages) for `html`, within the time limit."""
     from weasyprint import HTML
+
+    if has_request_context():
+        g.laid_out_document = True  # release_memory_after_rendering
 
     font_config, stylesheet = _shared()
     fetcher = make_fetcher(current_app.static_folder, uploads)
