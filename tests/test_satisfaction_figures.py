@@ -155,3 +155,29 @@ def test_trend_reads_the_index_alone(app):
             plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + str(compiled), params))
             assert plan.count("Index Only Scan using ix_follow_up_visits_state_done_score") == 12, plan
         db.session.rollback()
+
+
+def test_chart_is_kept_per_language_and_points(app):
+    """The page's chart is the drawing of its points in the page's language, drawn once and then reused."""
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from portal import datacache
+    from portal.satisfaction import chart
+
+    points = [{"year": 2026, "month": m, "label": f"2026-{m:02d}", "visits": 10 * m, "rate": Decimal("87.5")}
+              for m in range(1, 13)]
+    with app.test_request_context():
+        drawn = {}
+        for locale in ("zh", "en"):
+            with force_locale(locale):
+                drawn[locale] = services.chart_svg(points)
+                assert drawn[locale] == chart.chart_svg(points)
+                hits = datacache.stats["hits"]
+                assert services.chart_svg([dict(p) for p in points]) == drawn[locale]
+                assert datacache.stats["hits"] == hits + 1
+                changed = [*points[:-1], {**points[-1], "rate": Decimal("87.6")}]
+                assert services.chart_svg(changed) == chart.chart_svg(changed) != drawn[locale]
+        assert drawn["zh"] != drawn["en"]
+        db.session.rollback()

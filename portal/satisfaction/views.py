@@ -21,7 +21,7 @@ from ..workflow import TransitionError
 from . import bp, rows, services
 from .access import day_or_404, month_or_404, reporter_required, revision_arg_or_404, week_or_404
 from .chart import percent
-from .forms import CorrectForm, DayForm, MonthForm, SubmitForm, problem_actions
+from .forms import CorrectForm, DayForm, MonthForm, problem_actions
 
 VISITS_PER_PAGE = 100  # the page shows the month's visits a hundred at a time; the PDF has them all
 
@@ -105,11 +105,12 @@ def _context(year: int, month: int, revision: int | None = None, forms: dict | N
     month_form = forms.get("month") or MonthForm(formdata=None, improvement_actions=shown.improvement_actions
                                                  if shown else None, **versions)
     visits = page_of_list(report["figures"]["rows"], request.args.get("page", 1, type=int), VISITS_PER_PAGE)
+    may_correct = report["frozen"] and shown is report["latest"]
     return {**report, "month_form": month_form, "visits": visits,
-            "submit_form": SubmitForm(formdata=None, **versions),
-            "correct_form": forms.get("correct") or CorrectForm(formdata=None, **versions),
+            # the correction's form only where the page shows it (a form costs ~50 us to build)
+            "correct_form": forms.get("correct") or (CorrectForm(formdata=None, **versions) if may_correct else None),
             "message": message, "status_error": error, "posted": posted or {}, "action_errors": action_errors or {},
-            "may_correct": report["frozen"] and shown is report["latest"]}
+            "may_correct": may_correct}
 
 
 def _page(year: int, month: int, status: int = 200, **context):
