@@ -1,6 +1,6 @@
 """follow_up_visits (state, done_at) widened to (state, done_at, score): the satisfaction trend counts each
-month's visits, scored and satisfied ones from the index alone (12 months at 100,000 orders: 27 -> 3 ms on SQLite,
-13 -> 3 ms on PostgreSQL); the reports' period reads use it as they used the narrower one
+month's visits, scored and satisfied ones from the index alone (12 months at 100,000 orders: 27 -> 2 ms on SQLite,
+13 -> 2 ms on PostgreSQL); the reports' period reads use it as they used the narrower one
 
 Revision ID: 0014_visits_state_done_score
 Revises: 0013_company_settings_token
