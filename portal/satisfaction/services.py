@@ -115,12 +115,14 @@ _TICKETS = (select(Ticket.id, Ticket.number, Ticket.state, Ticket.source_visit_i
 
 def _rows(start: date, end: date) -> list[dict]:
     """Every visit made in [start, end) as plain JSON values (what the pages show and the snapshot keeps).
-    Rows are read as tuples and unpacked (a Row's attribute costs ~0.6 us, 17 a visit)."""
-    visits = db.session.execute(_VISITS, {"start": local_midnight(start), "end": local_midnight(end)}).tuples().all()
+    Rows are read through the connection (no ORM result layer: ~1 us a row) and unpacked (a Row's attribute costs
+    ~0.6 us, 17 a visit)."""
+    connection = db.session.connection()
+    visits = connection.execute(_VISITS, {"start": local_midnight(start), "end": local_midnight(end)}).all()
     problem_ids = [visit[0] for visit in visits if visit[16]]
     tickets: dict[int, list[dict]] = {}
     if problem_ids:
-        for ticket_id, number, state, visit_id in db.session.execute(_TICKETS, {"visit_ids": problem_ids}):
+        for ticket_id, number, state, visit_id in connection.execute(_TICKETS, {"visit_ids": problem_ids}):
             tickets.setdefault(visit_id, []).append({"id": ticket_id, "number": number, "state": state})
     zone = local_zone()
     rows = []
