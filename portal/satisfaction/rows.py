@@ -6,7 +6,8 @@ grow with the month. Here a row is a few string joins. The markup, whitespace in
 (tests/test_satisfaction_rows.py renders both on generated rows, including hostile text, and compares them).
 
 Every value is escaped with markupsafe's escape, as `{{ }}` did; `t` is `views.satisfaction_rows()` (links and
-words found once a table), `answer` the template's yes/no badges. The tables' empty rows stay in the templates.
+words made once per worker and language, with their escaped pieces as `t.html`), `answer` the template's yes/no
+badges. The tables' empty rows stay in the templates.
 """
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ def form_problem_rows(rows: list[dict], t, editable: bool, actions: dict, posted
                      f'          <label class="sr-only" for="action-{name}">{w.action_taken}</label>\n'
                      f'          <textarea id="action-{name}" name="action-{name}" rows="2" ')
             if err:
-                action = (f'{field}aria-invalid="true" aria-describedby="action-{name}-error">{_text(text)}</textarea>\n'
+                action = (f'{field}aria-invalid="true" aria-describedby="action-{name}-error">'
+                          f'{_text(text)}</textarea>\n'
                           f'          <ul class="errors" id="action-{name}-error"><li>{escape(err)}</li></ul>\n'
                           f'        </div>\n      ')
             else:
