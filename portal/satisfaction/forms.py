@@ -21,10 +21,6 @@ class MonthForm(VersionedForm):
     improvement_actions = TextAreaField(_l("Improvement actions"), validators=[Optional(), Length(max=MAX_TEXT)])
 
 
-class SubmitForm(VersionedForm):
-    pass
-
-
 class CorrectForm(VersionedForm):
     reason = StringField(_l("Reason for the correction"), validators=[InputRequired(), Length(max=MAX_REASON)])
 

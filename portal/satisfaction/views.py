@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import flash, request, url_for
+from flask import current_app, flash, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,10 +18,10 @@ from ..paging import page_of_list
 from ..visits import services as visit_services
 from ..web import apply_errors, is_htmx, render, see_other, url_before_id
 from ..workflow import TransitionError
-from . import bp, services
+from . import bp, rows, services
 from .access import day_or_404, month_or_404, reporter_required, revision_arg_or_404, week_or_404
 from .chart import percent
-from .forms import CorrectForm, DayForm, MonthForm, SubmitForm, problem_actions
+from .forms import CorrectForm, DayForm, MonthForm, problem_actions
 
 VISITS_PER_PAGE = 100  # the page shows the month's visits a hundred at a time; the PDF has them all
 
@@ -36,16 +37,29 @@ def satisfaction_labels() -> dict:
 
 @bp.app_template_global()
 def satisfaction_rows() -> SimpleNamespace:
-    """What every visit or problem row of a table writes besides its own values, found once a table: the
-    beginnings of its links (url_before_id) and its words translated (a row costs microseconds; ~200 a page)."""
-    return SimpleNamespace(
-        visit_url=url_before_id("visits.detail", "visit_id"),
-        ticket_url=url_before_id("aftersales.detail", "ticket_id"),
-        customer_url=url_before_id("customers.detail", "customer_id"),
-        channel={key: str(label) for key, label in visit_services.CHANNEL_LABELS.items()},
-        ticket_state={key: str(label) for key, label in ticket_services.STATE_LABELS.items()},
-        quality=_("Quality"), quality_not_ok=_("not all right"), service=_("Service"), not_timely=_("not timely"),
-        suggestions=_("Suggestions"), no_ticket=_("no ticket"), problem=_("Problem"), action_taken=_("Action taken"))
+    """What every visit or problem row of a table writes besides its own values: the beginnings of its links
+    (url_before_id) and its words translated. Made once per worker for each language and script root, all it
+    depends on (three url_for and a dozen translations cost ~60 us, twice a page)."""
+    made = current_app.extensions.setdefault("portal.satisfaction_rows", {})
+    made_for = (request.script_root, str(get_locale()))
+    found = made.get(made_for)
+    if found is None:
+        found = made[made_for] = SimpleNamespace(
+            visit_url=url_before_id("visits.detail", "visit_id"),
+            ticket_url=url_before_id("aftersales.detail", "ticket_id"),
+            customer_url=url_before_id("customers.detail", "customer_id"),
+            channel={key: str(label) for key, label in visit_services.CHANNEL_LABELS.items()},
+            ticket_state={key: str(label) for key, label in ticket_services.STATE_LABELS.items()},
+            quality=_("Quality"), quality_not_ok=_("not all right"), service=_("Service"), not_timely=_("not timely"),
+            suggestions=_("Suggestions"), no_ticket=_("no ticket"), problem=_("Problem"),
+            action_taken=_("Action taken"))
+        found.html = rows.Words(found)
+    return found
+
+
+bp.add_app_template_global(rows.visit_rows, "satisfaction_visit_rows")
+bp.add_app_template_global(rows.problem_rows, "satisfaction_problem_rows")
+bp.add_app_template_global(rows.form_problem_rows, "satisfaction_form_problem_rows")
 
 
 @bp.app_template_filter("percent")
@@ -91,11 +105,12 @@ def _context(year: int, month: int, revision: int | None = None, forms: dict | N
     month_form = forms.get("month") or MonthForm(formdata=None, improvement_actions=shown.improvement_actions
                                                  if shown else None, **versions)
     visits = page_of_list(report["figures"]["rows"], request.args.get("page", 1, type=int), VISITS_PER_PAGE)
+    may_correct = report["frozen"] and shown is report["latest"]
     return {**report, "month_form": month_form, "visits": visits,
-            "submit_form": SubmitForm(formdata=None, **versions),
-            "correct_form": forms.get("correct") or CorrectForm(formdata=None, **versions),
+            # the correction's form only where the page shows it (a form costs ~50 us to build)
+            "correct_form": forms.get("correct") or (CorrectForm(formdata=None, **versions) if may_correct else None),
             "message": message, "status_error": error, "posted": posted or {}, "action_errors": action_errors or {},
-            "may_correct": report["frozen"] and shown is report["latest"]}
+            "may_correct": may_correct}
 
 
 def _page(year: int, month: int, status: int = 200, **context):
