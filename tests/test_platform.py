@@ -84,25 +84,3 @@ def test_sqlite_is_tuned(app):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
-
-
-@pytest.mark.parametrize("setting, threshold, frozen", [(None, 50_000, True), ("0", 700, False), ("20000", 20_000, True)])
-def test_gunicorn_workers_tune_the_garbage_collector(setting, threshold, frozen):
-    """gunicorn.conf.py's post_worker_init: the app's objects frozen out of the collector's walks and young
-    objects collected every PORTAL_GC_THRESHOLD (default 50,000; 0 keeps Python's 700). Run in a fresh
-    interpreter: the hook changes the process's collector."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[1]
-    env = {k: v for k, v in os.environ.items() if k != "PORTAL_GC_THRESHOLD"}
-    if setting is not None:
-        env["PORTAL_GC_THRESHOLD"] = setting
-    code = ("import gc, runpy, types\n"
-            "config = runpy.run_path('gunicorn.conf.py')\n"
-            "worker = types.SimpleNamespace(age=2, cfg=types.SimpleNamespace(workers=1))\n"
-            "config['post_worker_init'](worker)\n"
-            "print(gc.get_threshold()[0], gc.get_freeze_count() > 0)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.split() == [str(threshold), str(frozen)]
