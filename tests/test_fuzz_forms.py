@@ -29,7 +29,7 @@ from portal.extensions import db
 from tests.conftest import login
 from tests.test_access import ALL_POST, PUBLIC_POST, records  # noqa: F401 (records is a fixture used here)
 
-settings.register_profile("ci", max_examples=8, deadline=None, derandomize=True, database=None,
+settings.register_profile("ci", max_examples=16, deadline=None, derandomize=True, database=None,
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("long", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None,
                           derandomize=False, database=None,

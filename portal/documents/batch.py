@@ -90,7 +90,7 @@ def build(kind: str, ids: list[int], user: User, issue: bool, *, issue_one=None,
                 document = (issue_one or (lambda s: services.issue(s, user)))(subject)
             if document is not None:
                 flush()
-                chunks.append(services.stored_path(document).read_bytes())
+                chunks.append(services.stored_bytes(document))
             else:
                 pending.append(services.render_html(subject, number=None, draft=True))
                 if len(pending) >= FLUSH_EVERY:

@@ -254,6 +254,19 @@ def stored_path(document: IssuedDocument) -> Path:
     return documents_dir() / document.file_name
 
 
+def stored_bytes(document: IssuedDocument) -> bytes:
+    """The issued file as stored, checked against the sha256 taken when it was issued: a batch joins the files
+    (pypdf), and a missing or damaged one must be named, not end the request with an error."""
+    try:
+        data = stored_path(document).read_bytes()
+    except OSError:
+        data = None
+    if data is None or hashlib.sha256(data).hexdigest() != document.sha256:
+        raise DocumentError({"": _("The stored file of %(number)s is missing or damaged: restore the documents "
+                                   "folder from the backup.", number=document.number)})
+    return data
+
+
 def _lock(subject: Subject) -> None:
     """Serialise issuing for one record (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already does)."""
     model, key = {K.CONTRACT.value: (Order, subject.subject_id), K.PROFORMA.value: (Order, subject.subject_id),
