@@ -354,6 +354,23 @@ def test_print_centre_names_a_damaged_stored_file(app, client, world, login_as):
     assert joined.status_code == 200 and len(PdfReader(io.BytesIO(joined.get_data())).pages) >= 2
 
 
+def test_a_damaged_stored_file_is_never_sent(app, client, world):
+    """A download checks the stored file against its sha256: damaged, the page names the document instead of
+    sending broken bytes; restored, it is sent again."""
+    sales, ids = world
+    login(client, sales)
+    assert client.post(f"/documents/orders/{ids['order']}/contract/issue", data={}).status_code == 303
+    with app.app_context():
+        document = db.session.scalars(db.select(IssuedDocument)).one()
+        path, number, doc_id = services.stored_path(document), document.number, document.id
+    good = path.read_bytes()
+    path.write_bytes(good.replace(b"%%EOF", b"%%EOX"))
+    refused = client.get(f"/documents/issued/{doc_id}.pdf")
+    assert refused.status_code == 500 and refused.mimetype == "text/html" and number in refused.get_data(as_text=True)
+    path.write_bytes(good)
+    assert _get_pdf(client, f"/documents/issued/{doc_id}.pdf") == good
+
+
 def _wait(app, job_id, states=("done", "failed", "cancelled"), timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -36,7 +36,11 @@ def make_records(owner, ids):
     """An order of the customer with a shipment, an issued delivery note and a finished print job."""
     from pathlib import Path
 
+    import hashlib
+    import io
+
     from flask import current_app
+    from pypdf import PdfWriter
 
     from portal.extensions import db
     from portal.models import Customer, IssuedDocument, PrintJob
@@ -47,12 +51,18 @@ def make_records(owner, ids):
     shipment = data.shipment(order)
     folder = Path(current_app.instance_path) / "documents"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "access-test.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    # a real one-page PDF, stored as issued (its sha256 checked on download, joined by the print centre)
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    stored = io.BytesIO()
+    writer.write(stored)
+    pdf = stored.getvalue()
+    (folder / "access-test.pdf").write_bytes(pdf)
     (folder / "batches").mkdir(exist_ok=True)
-    (folder / "batches" / "access-test.pdf").write_bytes(b"%PDF-1.7\n%%EOF\n")
+    (folder / "batches" / "access-test.pdf").write_bytes(pdf)
     document = IssuedDocument(kind="delivery_note", number="SH2026-9999", subject_id=shipment.id,
                               customer_id=customer.id, order_id=order.id, shipment_id=shipment.id,
-                              file_name="access-test.pdf", sha256="0" * 64, size=15)
+                              file_name="access-test.pdf", sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
     job = PrintJob(kind="delivery_note", params={"ids": [shipment.id]}, state="done", total=1, done=1,
                    result_file="access-test.pdf")
     db.session.add_all([document, job])

@@ -57,9 +57,15 @@ def _pdf_response(data: bytes, filename: str, *, draft: bool):
 
 
 def _stored_response(document):
+    """The issued file as stored, with its sha256 as ETag. A missing file is not found; one that no longer matches
+    its sha256 (damaged on disk, a partial restore) is an error page naming it, never the damaged bytes."""
     path = services.stored_path(document)
     if not path.is_file():
         abort(404)
+    try:
+        services.stored_bytes(document)  # read once more by send_file: PDFs of a few hundred KB, in the page cache
+    except services.DocumentError as error:
+        return _problem(error, 500)
     return send_file(path, mimetype="application/pdf", download_name=f"{document.number}-v{document.version}.pdf",
                      conditional=True, etag=document.sha256, max_age=0)
 
