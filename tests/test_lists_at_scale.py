@@ -1,6 +1,7 @@
 """The lists rewritten for 100,000 orders give what the simple versions gave: receivables aged and ordered in
 the database (checked against `_split` order by order), the order list with a capped count and, on SQLite,
 walked by the sort index; the customer search row kept current through every write."""
+import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -225,7 +226,10 @@ def test_partial_indexes_are_used_by_the_queries_that_need_them(app, ctx, make_u
         compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
         if db.engine.dialect.name == "sqlite":
             plan = " ".join(str(row) for row in db.session.execute(text("EXPLAIN QUERY PLAN " + str(compiled))))
-            assert "SCAN orders" not in plan, (index, plan)  # an index search, never every order
+            # never every order: a search of an index, or a scan of the partial index itself (it holds only the
+            # rows of its condition; with the covering receivables index SQLite may read all of it that way)
+            scans = re.findall(r"SCAN orders(?: USING (?:COVERING )?INDEX (\w+))?", plan)
+            assert all(used == index for used in scans), (index, plan)
             partial = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :n"), {"n": index})
             condition = partial.split(" WHERE ", 1)[1]
             written = str(stmt.compile(db.engine)).replace("orders.", "")  # as sent, parameters unbound
