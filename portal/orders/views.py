@@ -178,7 +178,8 @@ def _detail(order: Order, status: int = 200, open_form: str | None = None, **for
         "history": audit.recent(order),
         "payment_kinds": translated(PAYMENT_KIND_LABELS), "bucket_labels": translated(services.BUCKET_LABELS),
         "steps": services.STEPS,
-        "offered_forms": offered, "open_forms": {name for name in offered if f"{name}_form" in forms} | {open_form},
+        "offered_forms": offered,
+        "open_forms": {name for name in offered if f"{name}_form" in forms or name == open_form},
     }
     fragment = f"orders/_form_{open_form}.html" if open_form else None
     return render("orders/detail.html", fragment=fragment, status=status, **context)
