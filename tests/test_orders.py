@@ -706,7 +706,8 @@ def test_next_due_date_is_that_of_the_oldest_open_amount(ctx, make_customer):
 
 
 def test_receivables_page_by_page_with_totals_over_all_customers(app, client, manager, make_customer, make_user):
-    """Most overdue customer first, 50 customers a page, totals per currency over every page (stored amounts)."""
+    """Most overdue customer first, page by page (the page shows 25 customers), totals per currency over every page
+    (stored amounts)."""
     from portal import numbering
     from portal.models import OrderItem, User
     from portal.orders import services
@@ -736,8 +737,10 @@ def test_receivables_page_by_page_with_totals_over_all_customers(app, client, ma
     login(client, manager)
     page = client.get(f"/receivables/?as_of={as_of.isoformat()}").get_data(as_text=True)
     assert 'id="receivable-totals"' in page and "欠款客户51" in page and "欠款客户00" not in page
-    assert "page=2" in page
-    assert "欠款客户00" in client.get(f"/receivables/?as_of={as_of.isoformat()}&page=2").get_data(as_text=True)
+    assert "page=2" in page and page.count('<tr class="group"') == 25
+    assert "欠款客户00" not in client.get(f"/receivables/?as_of={as_of.isoformat()}&page=2").get_data(as_text=True)
+    last = client.get(f"/receivables/?as_of={as_of.isoformat()}&page=3").get_data(as_text=True)
+    assert "欠款客户00" in last and last.count('<tr class="group"') == 3
 
 
 def test_order_page_builds_only_the_forms_it_shows(app, client, sales, customer):

@@ -29,7 +29,7 @@ from .forms import (PAYMENT_KIND_LABELS, ActionForm, ChangeForm, DecisionForm, D
                     ShipmentForm, TargetsForm)
 
 PER_PAGE = 25
-RECEIVABLE_GROUPS = 50  # customers per receivables page
+RECEIVABLE_GROUPS = 25  # customers per receivables page, as the other lists show 25 rows
 sales_side = role_required(Role.ADMIN, Role.MANAGER, Role.SALES)
 managers = role_required(Role.ADMIN, Role.MANAGER)
 
